@@ -1,0 +1,38 @@
+# CloudMart Lab: `make lab` sets up and runs the lab, `make test` runs every test.
+SHELL := /bin/bash
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+COLLECTION_LINK := .ansible/collections/ansible_collections/cloudmart/lab
+export VAGRANT_CHECKPOINT_DISABLE := 1
+
+.PHONY: lab test setup bundle destroy lint unit
+
+lab: setup ## Prepare the host, build or reuse the bundle, vagrant up, print how to reach the lab
+	$(PYTHON) -m cloudmart_lab up
+
+test: setup ## Lint, unit tests, then the lab tests on a real cluster (brought up if needed)
+	$(VENV)/bin/pytest
+
+unit: setup ## Only the tests that need no cluster
+	$(VENV)/bin/pytest -m "not lab"
+
+lint: setup ## ruff and ansible-lint (production profile)
+	$(VENV)/bin/pytest tests/unit/test_lint.py
+
+bundle: setup ## Build (or reuse) the Kubernetes bundle and print its folder
+	$(PYTHON) -m cloudmart_lab bundle build
+
+destroy: setup ## Remove every node, network and volume of the lab
+	$(PYTHON) -m cloudmart_lab destroy
+
+setup: $(VENV)/.installed $(COLLECTION_LINK)
+
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# Ansible finds the collection (modules, roles, inventory plugin) through this link to the checkout.
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn ../../../.. $@

@@ -1,0 +1,1 @@
+"""CloudMart Lab: the Python toolkit that builds the Kubernetes bundle, the node images and the lab."""

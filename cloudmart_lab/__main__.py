@@ -1,0 +1,3 @@
+from cloudmart_lab.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,172 @@
+"""`python -m cloudmart_lab`: prepare, bring up, inspect and remove the lab.
+
+Every command prints progress with elapsed times and ends with a summary. A problem the user can
+fix is reported in one line on standard error with exit status 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+from cloudmart_lab import base_image, bundle, docker, host, node_image, settings, state, vagrant
+from cloudmart_lab.errors import LabError
+from cloudmart_lab.paths import cache_dir, state_dir
+from cloudmart_lab.progress import Progress
+
+
+def _bundle_source(args: argparse.Namespace) -> str:
+    return args.source or os.environ.get("CLOUDMART_BUNDLE_SOURCE", "build")
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    lab = settings.load()
+    source = _bundle_source(args)
+    if args.action == "path":
+        print(bundle.bundle_dir(lab, source))
+        return 0
+    progress = Progress("bundle")
+    if args.action == "build":
+        host.install_packages()
+        with progress.step("Docker engine"):
+            progress.say(host.ensure_docker())
+        root = bundle.ensure(lab, source, progress)
+    else:
+        root = bundle.bundle_dir(lab, source)
+    with progress.step("checksums of every bundle file"):
+        manifest = bundle.verify(root)
+    print(progress.summary(), file=sys.stderr)
+    print(f"bundle: {root} (Kubernetes {manifest.kubernetes_version}, {len(manifest.files)} files, source {manifest.source})",
+          file=sys.stderr)
+    print(root)
+    return 0
+
+
+def prepare(source: str, progress: Progress, provider: str = "docker") -> state.LabState:
+    lab = settings.load()
+    host.check_provider(provider)
+    with progress.step("host packages"):
+        installed = host.install_packages()
+        progress.say(f"installed {', '.join(installed)}" if installed else "all present")
+    with progress.step("Docker engine"):
+        progress.say(host.ensure_docker())
+        host.raise_inotify_limit()
+    _check_node_sizes(lab)
+    key = state.ensure_ssh_key()
+    root = bundle.ensure(lab, source, progress)
+    with progress.step("bundle checksums"):
+        bundle.verify(root)
+    log = cache_dir() / "logs" / "node-image.log"
+    with progress.step("node image"):
+        base_image.ensure(log)
+        image = node_image.ensure(log)
+        progress.say(image)
+    prepared = state.LabState(
+        bundle_dir=str(root),
+        node_image=image,
+        ssh_private_key=str(key),
+        kubeconfig=str(state_dir() / "kubeconfig"),
+    )
+    state.save(prepared)
+    return prepared
+
+
+def _check_node_sizes(lab: settings.Settings) -> None:
+    cpus = os.cpu_count() or 1
+    for node in lab.nodes:
+        if node.cpus > cpus:
+            raise LabError(f"node {node.name} wants {node.cpus} CPUs but this machine has {cpus}; lower its cpus in settings.yml")
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    progress = Progress("prepare")
+    prepare(_bundle_source(args), progress)
+    print(progress.summary(), file=sys.stderr)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    progress = Progress("lab")
+    prepared = prepare(_bundle_source(args), progress, args.provider)
+    with progress.step(f"vagrant up --provider={args.provider}"):
+        vagrant.run(["up", f"--provider={args.provider}"], what="vagrant up")
+    print(progress.summary(), file=sys.stderr)
+    nodes = subprocess.run(["kubectl", "--kubeconfig", prepared.kubeconfig, "get", "nodes", "-o", "wide"],
+                           capture_output=True, text=True, check=False, env=_kubectl_env())
+    print(nodes.stdout or nodes.stderr)
+    control_plane = settings.load().control_plane.name
+    print(f"kubeconfig:  export KUBECONFIG={prepared.kubeconfig}")
+    print(f"a node:      vagrant ssh {control_plane}   (or: ssh -i {prepared.ssh_private_key} root@{settings.load().control_plane.ip})")
+    return 0
+
+
+def _kubectl_env() -> dict[str, str]:
+    bundle_bin = os.path.join(state.load().bundle_dir, "bin")
+    return {**os.environ, "PATH": os.pathsep.join([bundle_bin, os.environ.get("PATH", "")])}
+
+
+def cmd_destroy(args: argparse.Namespace) -> int:
+    progress = Progress("destroy")
+    with progress.step("vagrant destroy"):
+        if host.docker_running() or args.provider != "docker":
+            vagrant.run(["destroy", "--force"], what="vagrant destroy")
+        else:
+            progress.say("no Docker engine runs, so no node container is left")
+    print(progress.summary(), file=sys.stderr)
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    """What an earlier run may have left on this machine: node containers, their volumes, networks."""
+    progress = Progress("clean")
+    log = cache_dir() / "logs" / "clean.log"
+    with progress.step("Docker engine"):
+        progress.say(host.ensure_docker())
+    with progress.step("lab node containers and their volumes"):
+        progress.say(f"removed {docker.remove_lab_nodes(log)} containers")
+    with progress.step("unused Vagrant networks"):
+        progress.say(f"removed {', '.join(docker.remove_unused_vagrant_networks(log)) or 'none'}")
+    print(progress.summary(), file=sys.stderr)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m cloudmart_lab", description=__doc__.splitlines()[0])
+    sub = top.add_subparsers(dest="command", required=True)
+    source_help = "where the bundle comes from: build (from source, no registry needed) or download (official releases)"
+
+    p = sub.add_parser("bundle", help="build, check or locate the Kubernetes bundle")
+    p.add_argument("action", choices=["build", "verify", "path"])
+    p.add_argument("--source", choices=bundle.SOURCES, help=source_help)
+    p.set_defaults(func=cmd_bundle)
+
+    p = sub.add_parser("prepare", help="host packages, Docker engine, SSH key, bundle and node image")
+    p.add_argument("--source", choices=bundle.SOURCES, help=source_help)
+    p.set_defaults(func=cmd_prepare)
+
+    p = sub.add_parser("up", help="prepare, then vagrant up and print how to reach the lab")
+    p.add_argument("--source", choices=bundle.SOURCES, help=source_help)
+    p.add_argument("--provider", default=os.environ.get("VAGRANT_DEFAULT_PROVIDER", "docker"))
+    p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("clean", help="remove lab node containers, volumes and networks left by any earlier run")
+    p.set_defaults(func=cmd_clean)
+
+    p = sub.add_parser("destroy", help="remove every node, network and volume of the lab")
+    p.add_argument("--provider", default=os.environ.get("VAGRANT_DEFAULT_PROVIDER", "docker"))
+    p.set_defaults(func=cmd_destroy)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LabError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; run the command again to resume (finished steps are kept)", file=sys.stderr)
+        return 130

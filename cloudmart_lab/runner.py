@@ -1,0 +1,101 @@
+"""Running the lab's playbooks with ansible-runner, with progress drawn from its events."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ansible_runner
+
+from cloudmart_lab.paths import REPO
+from cloudmart_lab.progress import format_seconds
+
+
+@dataclass
+class PlaybookRun:
+    playbook: str
+    status: str
+    rc: int
+    seconds: float
+    stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    changed_tasks: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        return sum(self.stats.get("changed", {}).values())
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "successful" and self.rc == 0
+
+
+class _Progress:
+    """Prints one line per task and per failure, from ansible-runner's event stream."""
+
+    def __init__(self, run: PlaybookRun, out: Any) -> None:
+        self.run, self.out, self.started = run, out, time.monotonic()
+
+    def __call__(self, event: dict[str, Any]) -> bool:
+        data = event.get("event_data", {})
+        kind = event.get("event")
+        stamp = format_seconds(time.monotonic() - self.started)
+        if kind == "playbook_on_play_start":
+            print(f"[{stamp}] PLAY {data.get('play', '')}", file=self.out, flush=True)
+        elif kind == "playbook_on_task_start":
+            print(f"[{stamp}]   {data.get('task', '')}", file=self.out, flush=True)
+        elif kind == "runner_on_ok" and data.get("res", {}).get("changed"):
+            self.run.changed_tasks.append(f"{data.get('host')}: {data.get('task')}")
+        elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
+            message = data.get("res", {}).get("msg") or data.get("res", {}).get("stderr") or "failed"
+            line = f"{data.get('host')}: {data.get('task')}: {' '.join(str(message).split())}"
+            self.run.failures.append(line)
+            print(f"[{stamp}]   FAILED {line}", file=self.out, flush=True)
+        return True
+
+
+def run_playbook(
+    playbook: str,
+    *,
+    inventory: str = "inventory/vagrant.yml",
+    extravars: dict[str, Any] | None = None,
+    limit: str | None = None,
+    check: bool = False,
+    out: Any = sys.stderr,
+) -> PlaybookRun:
+    """Run a playbook of this repository and return what happened, printing progress as it goes."""
+    run = PlaybookRun(playbook, "unstarted", -1, 0.0)
+    private = Path(tempfile.mkdtemp(prefix="lab-runner-"))
+    started = time.monotonic()
+    cmdline = "--check --diff" if check else None
+    try:
+        result = ansible_runner.run(
+            private_data_dir=str(private),
+            project_dir=str(REPO),
+            playbook=str(REPO / playbook),
+            inventory=str(REPO / inventory),
+            extravars=extravars or {},
+            limit=limit,
+            cmdline=cmdline,
+            envvars={"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "PATH": _path_with_venv()},
+            event_handler=_Progress(run, out),
+            quiet=True,
+            suppress_env_files=True,
+        )
+        run.status, run.rc = result.status, result.rc
+        run.stats = result.stats or {}
+    finally:
+        run.seconds = time.monotonic() - started
+        shutil.rmtree(private, ignore_errors=True)
+    return run
+
+
+def _path_with_venv() -> str:
+    """ansible-playbook and its modules must come from the interpreter running this toolkit."""
+    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])

@@ -1,0 +1,126 @@
+"""The lab's settings file (`settings.yml`): Kubernetes version, network and nodes."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cloudmart_lab.errors import LabError
+from cloudmart_lab.paths import settings_file
+
+# Minors whose kubeadm still runs on cgroup v1 hosts and that the bundle recipe knows how to build.
+SUPPORTED_MINORS = ("1.36", "1.37")
+_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+ROLES = ("control_plane", "worker")
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    role: str
+    ip: str
+    cpus: int
+    memory_mib: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    kubernetes_version: str  # "1.37.2", without the leading v
+    nodes: tuple[Node, ...]
+    network_cidr: str
+    pod_cidr: str
+    service_cidr: str
+    boxes: dict[str, str]
+
+    @property
+    def control_plane(self) -> Node:
+        return next(node for node in self.nodes if node.role == "control_plane")
+
+    @property
+    def workers(self) -> tuple[Node, ...]:
+        return tuple(node for node in self.nodes if node.role == "worker")
+
+
+def check_kubernetes_version(version: str) -> str:
+    """Return the version without a leading "v", or explain why the lab cannot run it."""
+    bare = version.removeprefix("v")
+    match = _VERSION.match(bare)
+    if not match:
+        raise LabError(f"Kubernetes version {version!r} is not of the form 1.37.2; fix kubernetes_version in settings.yml")
+    minor = f"{match[1]}.{match[2]}"
+    if minor not in SUPPORTED_MINORS:
+        raise LabError(
+            f"Kubernetes {bare} is not supported by the lab (supported minors: {', '.join(SUPPORTED_MINORS)}); "
+            "fix kubernetes_version in settings.yml"
+        )
+    return bare
+
+
+def _node(raw: Any, network: ipaddress.IPv4Network, index: int) -> Node:
+    where = f"settings.yml: nodes[{index}]"
+    if not isinstance(raw, dict):
+        raise LabError(f"{where} must be a mapping with name, role, ip, cpus and memory_mib")
+    name, role = str(raw.get("name", "")), raw.get("role")
+    if not _NAME.match(name):
+        raise LabError(f"{where}: name {name!r} must be a lowercase DNS label such as worker-1")
+    if role not in ROLES:
+        raise LabError(f"{where}: role {role!r} must be one of {', '.join(ROLES)}")
+    try:
+        ip = ipaddress.IPv4Address(str(raw.get("ip")))
+    except ValueError:
+        raise LabError(f"{where}: ip {raw.get('ip')!r} is not an IPv4 address") from None
+    if ip not in network or ip in (network.network_address, network.broadcast_address, network.network_address + 1):
+        raise LabError(f"{where}: ip {ip} must be a host address inside {network} other than {network.network_address + 1}")
+    sizes = {}
+    for key, least in (("cpus", 1), ("memory_mib", 1024)):
+        value = raw.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            raise LabError(f"{where}: {key} must be a whole number of at least {least}, not {value!r}")
+        sizes[key] = value
+    return Node(name, role, str(ip), sizes["cpus"], sizes["memory_mib"])
+
+
+def parse(raw: Any, source: str = "settings.yml") -> Settings:
+    if not isinstance(raw, dict):
+        raise LabError(f"{source} must be a mapping of settings")
+    version = check_kubernetes_version(str(raw.get("kubernetes_version", "")))
+    network_raw = raw.get("network") or {}
+    try:
+        network = ipaddress.IPv4Network(str(network_raw.get("cidr")))
+    except ValueError:
+        raise LabError(f"{source}: network.cidr {network_raw.get('cidr')!r} is not a network such as 10.77.0.0/24") from None
+    nodes = tuple(_node(item, network, i) for i, item in enumerate(raw.get("nodes") or []))
+    if sum(node.role == "control_plane" for node in nodes) != 1:
+        raise LabError(f"{source}: nodes must hold exactly one control_plane node")
+    if sum(node.role == "worker" for node in nodes) < 2:
+        raise LabError(f"{source}: nodes must hold at least two workers")
+    for attribute in ("name", "ip"):
+        values = [getattr(node, attribute) for node in nodes]
+        duplicates = sorted({value for value in values if values.count(value) > 1})
+        if duplicates:
+            raise LabError(f"{source}: node {attribute} {duplicates[0]} is used twice")
+    return Settings(
+        kubernetes_version=version,
+        nodes=nodes,
+        network_cidr=str(network),
+        pod_cidr=str(network_raw.get("pod_cidr", "10.244.0.0/16")),
+        service_cidr=str(network_raw.get("service_cidr", "10.96.0.0/12")),
+        boxes=dict(raw.get("boxes") or {}),
+    )
+
+
+def load(path: Path | None = None) -> Settings:
+    path = path or settings_file()
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise LabError(f"settings file {path} is missing; restore it from the repository") from None
+    except yaml.YAMLError as err:
+        raise LabError(f"settings file {path} is not valid YAML: {' '.join(str(err).split())}") from None
+    return parse(raw, path.name)

@@ -1,0 +1,135 @@
+#!/usr/bin/python
+# Copyright: CloudMart Lab contributors
+# Apache License 2.0 (see LICENSE)
+"""Import a container image archive into a node's containerd, once per archive."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: containerd_image
+short_description: Import an image archive into containerd unless that archive is already imported
+description:
+  - Imports a C(docker save) or OCI archive into containerd with C(ctr images import), the way
+    lab nodes get their images without any registry.
+  - The image is labelled with the archive's sha256, so importing the same archive again changes
+    nothing, and a rebuilt archive under the same ref is imported again.
+  - The image is also pinned, so the kubelet's image garbage collection never removes it.
+  - Supports check mode and diff.
+version_added: "0.1.0"
+author: CloudMart Lab maintainers
+options:
+  archive:
+    description: Path of the archive on the node.
+    type: path
+    required: true
+  ref:
+    description:
+      - The image reference the archive holds, as pods name it.
+      - Short names are completed as Docker and containerd do (C(busybox) is C(docker.io/library/busybox:latest)).
+    type: str
+    required: true
+  sha256:
+    description: The archive's sha256 (from the bundle manifest); it identifies the imported content.
+    type: str
+    required: true
+  namespace:
+    description: The containerd namespace; the kubelet's CRI uses C(k8s.io).
+    type: str
+    default: k8s.io
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Import the kube-proxy image
+  cloudmart.lab.containerd_image:
+    archive: /opt/cloudmart-lab/bundle/images/kube-proxy.tar
+    ref: registry.k8s.io/kube-proxy:v1.37.2
+    sha256: "{{ bundle.manifest.images['kube-proxy'].sha256 }}"
+"""
+
+RETURN = r"""
+ref:
+  description: The image reference, in the full form containerd stores.
+  returned: always
+  type: str
+imported:
+  description: Whether the archive was imported in this run.
+  returned: always
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+LABEL = "cloudmart.lab/archive-sha256"
+PINNED = "io.cri-containerd.pinned"
+
+
+def normalize(ref: str) -> str:
+    """The full name containerd stores a ref under (docker.io/library/ added as Docker does)."""
+    first, _, rest = ref.partition("/")
+    if not rest:
+        ref = f"docker.io/library/{ref}"
+    elif "." not in first and ":" not in first and first != "localhost":
+        ref = f"docker.io/{ref}"
+    last = ref.rsplit("/", 1)[-1]
+    return ref if ":" in last or "@" in last else f"{ref}:latest"
+
+
+def image_labels(module: AnsibleModule, ctr: str, namespace: str, ref: str) -> dict[str, str] | None:
+    """Labels of the image named ref, or None if containerd has no such image."""
+    rc, out, err = module.run_command([ctr, "-n", namespace, "images", "ls", f"name=={ref}"])
+    if rc != 0:
+        module.fail_json(msg=f"cannot list images in containerd namespace {namespace}: {err.strip() or out.strip()}")
+    for line in out.splitlines()[1:]:
+        fields = line.split()
+        if fields and fields[0] == ref:
+            labels = fields[-1] if len(fields) > 1 else "-"
+            return dict(item.split("=", 1) for item in labels.split(",") if "=" in item)
+    return None
+
+
+def run_module(module: AnsibleModule) -> dict:
+    params = module.params
+    ctr = module.get_bin_path("ctr", required=True, opt_dirs=["/usr/local/bin"])
+    ref, namespace, wanted = normalize(params["ref"]), params["namespace"], params["sha256"]
+    labels = image_labels(module, ctr, namespace, ref)
+    current = labels.get(LABEL) if labels is not None else None
+    result = {
+        "changed": current != wanted,
+        "ref": ref,
+        "imported": False,
+        "diff": {"before": {"ref": ref, LABEL: current}, "after": {"ref": ref, LABEL: wanted}},
+    }
+    if not result["changed"] or module.check_mode:
+        return result
+    rc, out, err = module.run_command([ctr, "-n", namespace, "images", "import", params["archive"]])
+    if rc != 0:
+        module.fail_json(msg=f"ctr could not import {params['archive']}: {err.strip() or out.strip()}")
+    if image_labels(module, ctr, namespace, ref) is None:
+        module.fail_json(msg=f"archive {params['archive']} does not hold the image {ref}")
+    rc, out, err = module.run_command([ctr, "-n", namespace, "images", "label", ref, f"{LABEL}={wanted}", f"{PINNED}=pinned"])
+    if rc != 0:
+        module.fail_json(msg=f"ctr could not label {ref}: {err.strip() or out.strip()}")
+    result["imported"] = True
+    return result
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "archive": {"type": "path", "required": True},
+            "ref": {"type": "str", "required": True},
+            "sha256": {"type": "str", "required": True},
+            "namespace": {"type": "str", "default": "k8s.io"},
+        },
+        supports_check_mode=True,
+    )
+    module.exit_json(**run_module(module))
+
+
+if __name__ == "__main__":
+    main()
