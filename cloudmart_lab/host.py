@@ -19,6 +19,7 @@ HOST_PACKAGES = {
     "rsync": "rsync",
     "ssh-keygen": "openssh-client",
     "gcc": "gcc",
+    "patch": "patch",
 }
 # runc links libseccomp statically; the header and archive come from this package.
 BUILD_PACKAGES = ("libseccomp-dev", "pkg-config")

@@ -14,7 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
-from cloudmart_lab.bundle.recipe import Component
+from cloudmart_lab.bundle.recipe import PATCHES_DIR, Component
 from cloudmart_lab.errors import LabError
 from cloudmart_lab.paths import cache_dir
 from cloudmart_lab.shell import require, run
@@ -55,7 +55,22 @@ def upstream_gomod(component: Component) -> dict:
     return {**json.loads(parsed), "Dir": details.get("Dir", "")}
 
 
-def wrapper_gomod(component: Component, upstream: dict) -> str:
+def patched_source(component: Component, upstream: dict, work: Path, log: Path) -> Path:
+    """A writable copy of the component's source with the recipe's patches applied."""
+    source = work / "src"
+    shutil.copytree(upstream["Dir"], source)
+    for path in (source, *source.rglob("*")):
+        path.chmod(path.stat().st_mode | 0o200)  # the module cache is read-only
+    for name in component.patches:
+        patch = PATCHES_DIR / component.name / name
+        if not patch.is_file():
+            raise LabError(f"recipe: patch {patch} for {component.name} does not exist")
+        run(["patch", "--batch", "--forward", "-p1", "-d", str(source), "-i", str(patch)], log=log,
+            what=f"patch {component.name} with {name}")
+    return source
+
+
+def wrapper_gomod(component: Component, upstream: dict, patched: bool = False) -> str:
     """go.mod of the wrapper: the component, every requirement it pins, its replacements and godebug."""
     go_version = (upstream.get("Go") or "1.22").strip()
     lines = [f"module cloudmart.lab/bundle/{component.name}", "", f"go {go_version}", ""]
@@ -71,6 +86,8 @@ def wrapper_gomod(component: Component, upstream: dict) -> str:
             lines.append(f"replace {old_spec} => {new['Path']} {new['Version']}")
         else:  # a folder inside the component's repository
             lines.append(f"replace {old_spec} => {old['Path']} {_sibling_version(component.module, component.version)}")
+    if patched:
+        lines.append(f"replace {component.module} => ./src")
     return "\n".join(lines) + "\n"
 
 
@@ -155,7 +172,9 @@ def build(component: Component, out_dir: Path, log: Path) -> list[Path]:
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    (work / "go.mod").write_text(wrapper_gomod(component, upstream))
+    if component.patches:
+        patched_source(component, upstream, work, log)
+    (work / "go.mod").write_text(wrapper_gomod(component, upstream, patched=bool(component.patches)))
 
     if component.coredns_plugins:
         (work / "main.go").write_text(coredns_main(component, Path(upstream["Dir"])))

@@ -15,6 +15,7 @@ from cloudmart_lab.errors import LabError
 from cloudmart_lab.paths import IMAGES_DIR
 
 RECIPE_FILE = Path(__file__).with_name("recipe.yml")
+PATCHES_DIR = Path(__file__).with_name("patches")  # patches/<component>/<file>, applied with patch -p1
 FROM_KUBEADM = "from-kubeadm"
 
 
@@ -32,6 +33,7 @@ class Component:
     coredns_plugins: tuple[str, ...] = ()
     main_from_module: str | None = None  # build this file of the module as the wrapper's main
     drop_imports: tuple[str, ...] = ()  # ...without these imports (paths inside the module)
+    patches: tuple[str, ...] = ()  # files in patches/<name>/, applied to the module's source in order
 
     def expand(self, text: str) -> str:
         return text.format(version=self.version, bare_version=self.version.removeprefix("v"))
@@ -84,6 +86,7 @@ def load(path: Path = RECIPE_FILE) -> Recipe:
             coredns_plugins=tuple(spec.get("coredns_plugins", ())),
             main_from_module=spec.get("main_from_module"),
             drop_imports=tuple(spec.get("drop_imports", ())),
+            patches=tuple(spec.get("patches", ())),
         )
         for name, spec in raw["components"].items()
     }
@@ -141,9 +144,10 @@ def _replace_version(component: Component, version: str) -> Component:
 def fingerprint(recipe_path: Path = RECIPE_FILE, images_dir: Path = IMAGES_DIR, names: tuple[str, ...] = ()) -> str:
     """A short hash of everything that shapes the bundle besides the Kubernetes version."""
     digest = hashlib.sha256(recipe_path.read_bytes())
-    for name in sorted(names):
-        for path in sorted((images_dir / name).rglob("*")):
+    folders = [(images_dir, images_dir / name) for name in sorted(names)] + [(PATCHES_DIR, PATCHES_DIR)]
+    for root, folder in folders:
+        for path in sorted(folder.rglob("*")):
             if path.is_file():
-                digest.update(str(path.relative_to(images_dir)).encode())
+                digest.update(str(path.relative_to(root)).encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
