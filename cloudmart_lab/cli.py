@@ -10,6 +10,7 @@ import argparse
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from cloudmart_lab import base_image, bundle, docker, host, node_image, settings, state, vagrant
 from cloudmart_lab.errors import LabError
@@ -34,12 +35,14 @@ def cmd_bundle(args: argparse.Namespace) -> int:
             progress.say(host.ensure_docker())
         root = bundle.ensure(lab, source, progress)
     else:
-        root = bundle.bundle_dir(lab, source)
+        root = args.path or bundle.bundle_dir(lab, source)
     with progress.step("checksums of every bundle file"):
         manifest = bundle.verify(root)
     print(progress.summary(), file=sys.stderr)
-    print(f"bundle: {root} (Kubernetes {manifest.kubernetes_version}, {len(manifest.files)} files, source {manifest.source})",
-          file=sys.stderr)
+    print(
+        f"bundle: {root} (Kubernetes {manifest.kubernetes_version}, {len(manifest.files)} files, source {manifest.source})",
+        file=sys.stderr,
+    )
     print(root)
     return 0
 
@@ -93,18 +96,26 @@ def cmd_up(args: argparse.Namespace) -> int:
     with progress.step(f"vagrant up --provider={args.provider}"):
         vagrant.run(["up", f"--provider={args.provider}"], what="vagrant up")
     print(progress.summary(), file=sys.stderr)
-    nodes = subprocess.run(["kubectl", "--kubeconfig", prepared.kubeconfig, "get", "nodes", "-o", "wide"],
-                           capture_output=True, text=True, check=False, env=_kubectl_env())
-    print(nodes.stdout or nodes.stderr)
-    control_plane = settings.load().control_plane.name
-    print(f"kubeconfig:  export KUBECONFIG={prepared.kubeconfig}")
-    print(f"a node:      vagrant ssh {control_plane}   (or: ssh -i {prepared.ssh_private_key} root@{settings.load().control_plane.ip})")
+    print_access(prepared, settings.load())
     return 0
 
 
-def _kubectl_env() -> dict[str, str]:
-    bundle_bin = os.path.join(state.load().bundle_dir, "bin")
-    return {**os.environ, "PATH": os.pathsep.join([bundle_bin, os.environ.get("PATH", "")])}
+def print_access(prepared: state.LabState, lab: settings.Settings) -> None:
+    """The nodes, the kubeconfig and how to reach a node: what a user needs once the lab is up."""
+    kubectl = Path(prepared.bundle_dir) / "bin" / "kubectl"
+    if not Path(prepared.kubeconfig).is_file():
+        raise LabError(f"the lab has no kubeconfig at {prepared.kubeconfig}: the control plane did not come up (see above)")
+    nodes = subprocess.run(
+        [str(kubectl), "--kubeconfig", prepared.kubeconfig, "get", "nodes", "-o", "wide"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    print(nodes.stdout or nodes.stderr)
+    print(f"kubeconfig:  export KUBECONFIG={prepared.kubeconfig}")
+    print(f"kubectl:     {kubectl} (or any kubectl {lab.kubernetes_version.rsplit('.', 1)[0]}.x)")
+    print(f"a node:      vagrant ssh {lab.control_plane.name}")
+    print(f"             ssh -i {prepared.ssh_private_key} root@{lab.control_plane.ip}")
 
 
 def cmd_destroy(args: argparse.Namespace) -> int:
@@ -140,6 +151,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bundle", help="build, check or locate the Kubernetes bundle")
     p.add_argument("action", choices=["build", "verify", "path"])
     p.add_argument("--source", choices=bundle.SOURCES, help=source_help)
+    p.add_argument("--path", type=Path, help="verify this bundle folder instead of the one settings.yml calls for")
     p.set_defaults(func=cmd_bundle)
 
     p = sub.add_parser("prepare", help="host packages, Docker engine, SSH key, bundle and node image")

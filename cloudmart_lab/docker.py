@@ -13,7 +13,9 @@ def image_exists(ref: str) -> bool:
     return subprocess.run(["docker", "image", "inspect", ref], capture_output=True, check=False).returncode == 0
 
 
-def build(context: Path, tag: str, *, dockerfile: Path | None = None, build_args: Mapping[str, str] | None = None, log: Path) -> None:
+def build(
+    context: Path, tag: str, *, dockerfile: Path | None = None, build_args: Mapping[str, str] | None = None, log: Path
+) -> None:
     command: list[str] = ["docker", "build", "--quiet", "--tag", tag]
     if dockerfile is not None:
         command += ["--file", str(dockerfile)]
@@ -44,7 +46,9 @@ def remove_lab_nodes(log: Path) -> int:
 
 
 def remove_unused_vagrant_networks(log: Path) -> list[str]:
-    names = run(["docker", "network", "ls", "--filter", "name=vagrant_network", "--format", "{{.Name}}"], what="docker network ls")
+    names = run(
+        ["docker", "network", "ls", "--filter", "name=vagrant_network", "--format", "{{.Name}}"], what="docker network ls"
+    )
     removed = []
     for name in names.split():
         if subprocess.run(["docker", "network", "rm", name], capture_output=True, check=False).returncode == 0:

@@ -62,8 +62,10 @@ def check_provider(provider: str) -> None:
     """Refuse early, in one line, when the chosen Vagrant provider cannot work on this machine."""
     if provider in VM_PROVIDER_TOOLS:
         if shutil.which(VM_PROVIDER_TOOLS[provider]) is None:
-            raise LabError(f"the {provider} provider needs {VM_PROVIDER_TOOLS[provider]}, which is not installed; "
-                           "install it, or use the docker provider (the default)")
+            raise LabError(
+                f"the {provider} provider needs {VM_PROVIDER_TOOLS[provider]}, which is not installed; "
+                "install it, or use the docker provider (the default)"
+            )
         return
     if provider != "docker":
         raise LabError(f"unknown provider {provider!r}; choose docker, virtualbox or libvirt")
@@ -73,10 +75,14 @@ def check_provider(provider: str) -> None:
         return  # docker.io gets installed with the other host packages
     others = [name for name, tool in VM_PROVIDER_TOOLS.items() if shutil.which(tool)]
     if others:
-        raise LabError(f"no Docker engine on this machine, but {others[0]} is here: "
-                       f"run VAGRANT_DEFAULT_PROVIDER={others[0]} make lab, or install docker.io")
-    raise LabError("no Docker engine and no VM provider on this machine: install Docker (apt-get install docker.io) "
-                   "for node containers, or VirtualBox or libvirt for VMs")
+        raise LabError(
+            f"no Docker engine on this machine, but {others[0]} is here: "
+            f"run VAGRANT_DEFAULT_PROVIDER={others[0]} make lab, or install docker.io"
+        )
+    raise LabError(
+        "no Docker engine and no VM provider on this machine: install Docker (apt-get install docker.io) "
+        "for node containers, or VirtualBox or libvirt for VMs"
+    )
 
 
 def docker_running() -> bool:
@@ -96,7 +102,9 @@ def ensure_docker(timeout: float = 60.0) -> str:
             "or run vagrant up --provider=virtualbox|libvirt on a machine with a VM provider"
         )
     if os.geteuid() != 0:
-        raise LabError("the Docker engine is not running and only root can start it: sudo systemctl start docker (or sudo dockerd)")
+        raise LabError(
+            "the Docker engine is not running and only root can start it: sudo systemctl start docker (or sudo dockerd)"
+        )
     with DOCKERD_LOG.open("a") as log:
         subprocess.Popen([dockerd], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + timeout

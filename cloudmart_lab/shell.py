@@ -43,7 +43,9 @@ def run(
             with log.open("a") as sink:
                 sink.write(f"\n$ {shlex.join(argv)}\n")
                 sink.flush()
-                done = subprocess.run(argv, cwd=cwd, env=full_env, stdout=sink, stderr=subprocess.STDOUT, text=True, input=input_text, check=False)
+                done = subprocess.run(
+                    argv, cwd=cwd, env=full_env, stdout=sink, stderr=subprocess.STDOUT, text=True, input=input_text, check=False
+                )
             output = ""
         else:
             done = subprocess.run(argv, cwd=cwd, env=full_env, capture_output=True, text=True, input=input_text, check=False)

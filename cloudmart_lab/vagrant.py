@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from cloudmart_lab.errors import LabError
 from cloudmart_lab.paths import REPO
@@ -13,7 +14,7 @@ from cloudmart_lab.shell import require
 
 
 def env() -> dict[str, str]:
-    venv_bin = os.path.dirname(sys.executable)
+    venv_bin = str(Path(sys.executable).parent)
     return {
         **os.environ,
         "VAGRANT_CHECKPOINT_DISABLE": "1",

@@ -13,8 +13,16 @@ import ansible_runner
 from cloudmart_lab.paths import REPO
 
 
-def run_module(module: str, args: dict[str, Any], *, check: bool = False, diff: bool = False,
-               env: dict[str, str] | None = None, host: str = "localhost", inventory: str | None = None) -> dict[str, Any]:
+def run_module(
+    module: str,
+    args: dict[str, Any],
+    *,
+    check: bool = False,
+    diff: bool = False,
+    env: dict[str, str] | None = None,
+    host: str = "localhost",
+    inventory: str | None = None,
+) -> dict[str, Any]:
     """Run `module` against one host and return its result (with `failed` set when it failed)."""
     private = Path(tempfile.mkdtemp(prefix="lab-module-"))
     results: list[dict[str, Any]] = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from cloudmart_lab.bundle import build, download
+from cloudmart_lab.bundle import build, download, gobuild
 from cloudmart_lab.bundle.manifest import Manifest, verify
 from cloudmart_lab.bundle.recipe import Recipe, fingerprint, load, with_kubernetes
 from cloudmart_lab.errors import LabError
@@ -41,6 +41,8 @@ def ensure(settings: Settings, source: str, progress: Progress) -> Path:
         progress.skip(f"bundle {root.name}", "reused from the cache")
         return root
     recipe = recipe_for(settings)
+    if source == "build":
+        gobuild.check_served(recipe.components["kubernetes"], "Kubernetes")
     partial = root.with_name(root.name + ".partial")
     if partial.exists():
         shutil.rmtree(partial)

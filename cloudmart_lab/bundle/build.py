@@ -19,8 +19,18 @@ from cloudmart_lab.progress import Progress
 from cloudmart_lab.shell import require, run
 
 # Components compiled after kubeadm has named etcd's and CoreDNS's versions, in build order.
-LATER_COMPONENTS = ("etcd", "coredns", "containerd", "runc", "crictl", "cni-plugins", "flannel",
-                    "kube-network-policies", "local-path-provisioner", "metrics-server")
+LATER_COMPONENTS = (
+    "etcd",
+    "coredns",
+    "containerd",
+    "runc",
+    "crictl",
+    "cni-plugins",
+    "flannel",
+    "kube-network-policies",
+    "local-path-provisioner",
+    "metrics-server",
+)
 
 
 def steps(recipe: Recipe) -> int:
@@ -33,8 +43,11 @@ def build_pause(kubernetes_source: Path, version: str, out: Path, log: Path) -> 
     source = kubernetes_source / "build" / "pause" / "linux" / "pause.c"
     if not source.is_file():
         raise LabError(f"pause.c not found at {source}")
-    run(["gcc", "-Os", "-Wall", "-Werror", "-static", f"-DVERSION=v{version}", "-o", str(out / "pause"), str(source)],
-        log=log, what="gcc pause.c")
+    run(
+        ["gcc", "-Os", "-Wall", "-Werror", "-static", f"-DVERSION=v{version}", "-o", str(out / "pause"), str(source)],
+        log=log,
+        what="gcc pause.c",
+    )
 
 
 def build_into(root: Path, recipe: Recipe, manifest: Manifest, progress: Progress) -> None:
@@ -47,8 +60,10 @@ def build_into(root: Path, recipe: Recipe, manifest: Manifest, progress: Progres
     with progress.step(f"Kubernetes {kubernetes.version} (7 commands, one go build)"):
         gobuild.build(kubernetes, work, log)
     with progress.step("images kubeadm asks for"):
-        listing = run([str(work / "kubeadm"), "config", "images", "list", "--kubernetes-version", kubernetes.version],
-                      what="kubeadm config images list")
+        listing = run(
+            [str(work / "kubeadm"), "config", "images", "list", "--kubernetes-version", kubernetes.version],
+            what="kubeadm config images list",
+        )
         kubeadm_refs = parse_kubeadm_images(listing)
         recipe = with_kubeadm_images(recipe, kubeadm_refs)
         progress.say("kubeadm wants " + ", ".join(kubeadm_refs.values()))
@@ -63,7 +78,7 @@ def build_into(root: Path, recipe: Recipe, manifest: Manifest, progress: Progres
     (root / "bin").mkdir()
     (root / "cni").mkdir()
     (root / "images").mkdir()
-    for component, names in recipe.binaries.items():
+    for names in recipe.binaries.values():
         for binary in names:
             shutil.copy2(work / binary, root / "bin" / binary)
             manifest.binaries[binary] = f"bin/{binary}"

@@ -13,6 +13,7 @@ import tarfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -69,7 +70,7 @@ def _copy(response: object, sink: BinaryIO) -> int:
     return received
 
 
-def fetch_file(url: str, dest: Path, sha256: str, *, timeout: float = 30.0, say=None) -> Path:
+def fetch_file(url: str, dest: Path, sha256: str, *, timeout: float = 30.0, say: Callable[[str], None] | None = None) -> Path:
     """Download url to dest unless dest already has the expected sha256; resume interrupted transfers."""
     if dest.is_file() and sha256_of(dest) == sha256:
         return dest
@@ -167,8 +168,17 @@ def download_into(root: Path, recipe: Recipe, manifest: Manifest, progress: Prog
     log = root / "build.log"
     fetch_binaries(recipe, manifest, root, progress)
     with progress.step("images kubeadm asks for"):
-        listing = run([str(root / "bin" / "kubeadm"), "config", "images", "list",
-                       "--kubernetes-version", recipe.components["kubernetes"].version], what="kubeadm config images list")
+        listing = run(
+            [
+                str(root / "bin" / "kubeadm"),
+                "config",
+                "images",
+                "list",
+                "--kubernetes-version",
+                recipe.components["kubernetes"].version,
+            ],
+            what="kubeadm config images list",
+        )
         kubeadm_refs = parse_kubeadm_images(listing)
         recipe = with_kubeadm_images(recipe, kubeadm_refs)
     with progress.step("Debian base image"):

@@ -12,12 +12,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 from cloudmart_lab.bundle.recipe import PATCHES_DIR, Component
 from cloudmart_lab.errors import LabError
 from cloudmart_lab.paths import cache_dir
 from cloudmart_lab.shell import require, run
+
+GO_HINT = "install Go 1.26 or newer (https://go.dev/dl/), or use the download source: CLOUDMART_BUNDLE_SOURCE=download"
 
 
 def go_env(cgo: bool = False) -> dict[str, str]:
@@ -37,6 +40,24 @@ def _sibling_version(module: str, version: str) -> str:
     if module == "k8s.io/kubernetes":  # staging modules are published as v0.<minor>.<patch>
         return "v0." + version.removeprefix("v").split(".", 1)[1]
     return version
+
+
+def check_served(component: Component, label: str) -> None:
+    """Refuse, before any work, a version the Go module proxy does not serve."""
+    require("go", GO_HINT)
+    done = subprocess.run(
+        ["go", "list", "-m", "-json", f"{component.module}@{component.version}"],
+        env={**os.environ, **go_env()},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["no answer"])[-1].strip()
+        raise LabError(
+            f"{label} {component.version} is not served by the Go module proxy ({reason}); "
+            "pick a released version in settings.yml"
+        )
 
 
 def upstream_gomod(component: Component) -> dict:
@@ -65,8 +86,11 @@ def patched_source(component: Component, upstream: dict, work: Path, log: Path) 
         patch = PATCHES_DIR / component.name / name
         if not patch.is_file():
             raise LabError(f"recipe: patch {patch} for {component.name} does not exist")
-        run(["patch", "--batch", "--forward", "-p1", "-d", str(source), "-i", str(patch)], log=log,
-            what=f"patch {component.name} with {name}")
+        run(
+            ["patch", "--batch", "--forward", "-p1", "-d", str(source), "-i", str(patch)],
+            log=log,
+            what=f"patch {component.name} with {name}",
+        )
     return source
 
 
@@ -77,7 +101,9 @@ def wrapper_gomod(component: Component, upstream: dict, patched: bool = False) -
     lines += [f"godebug {entry['Key']}={entry['Value']}" for entry in upstream.get("GoDebug") or []]
     # Requiring what the component requires keeps the build list the component was released with.
     lines += ["", "require (", f"\t{component.module} {component.version}"]
-    lines += [f"\t{req['Path']} {req['Version']}" for req in upstream.get("Require") or [] if not _is_replaced_by_folder(req, upstream)]
+    lines += [
+        f"\t{req['Path']} {req['Version']}" for req in upstream.get("Require") or [] if not _is_replaced_by_folder(req, upstream)
+    ]
     lines += [")", ""]
     for replace in upstream.get("Replace") or []:
         old, new = replace["Old"], replace["New"]
@@ -166,7 +192,7 @@ def _ldflags(component: Component) -> str:
 
 def build(component: Component, out_dir: Path, log: Path) -> list[Path]:
     """Compile a component's commands into out_dir; returns the binaries made."""
-    require("go", "install Go 1.26 or newer (https://go.dev/dl/, or the golang package of your distribution)")
+    require("go", GO_HINT)
     upstream = upstream_gomod(component)
     work = cache_dir() / "gobuild" / f"{component.name}-{component.version}"
     if work.exists():
@@ -192,10 +218,11 @@ def build(component: Component, out_dir: Path, log: Path) -> list[Path]:
     command = ["go", "build", "-mod=mod", "-ldflags", _ldflags(component), "-o", f"{target}{'' if component.binary else os.sep}"]
     if component.tags:
         command += ["-tags", ",".join(component.tags)]
-    run([*command, *packages], cwd=work, env=go_env(component.cgo), log=log, what=f"go build {component.name} {component.version}")
+    run(
+        [*command, *packages], cwd=work, env=go_env(component.cgo), log=log, what=f"go build {component.name} {component.version}"
+    )
     made = [target] if component.binary else [out_dir / package.rsplit("/", 1)[-1] for package in packages]
     absent = [path.name for path in made if not path.is_file()]
     if absent:
         raise LabError(f"go build {component.name} did not produce {', '.join(absent)} in {out_dir}")
     return made
-

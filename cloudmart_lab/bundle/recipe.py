@@ -95,7 +95,9 @@ def load(path: Path = RECIPE_FILE) -> Recipe:
         binaries={name: tuple(names) for name, names in raw["binaries"].items()},
         cni_plugins=tuple(raw["cni_plugins"]),
         images={
-            name: ImageSpec(name, spec["ref"], tuple(spec.get("binaries", ())), bool(spec.get("base", False)), bool(spec.get("local", False)))
+            name: ImageSpec(
+                name, spec["ref"], tuple(spec.get("binaries", ())), bool(spec.get("base", False)), bool(spec.get("local", False))
+            )
             for name, spec in raw["images"].items()
         },
         download={name: Download(spec["url"], spec["checksum"]) for name, spec in raw.get("download", {}).items()},

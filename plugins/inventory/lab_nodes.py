@@ -45,6 +45,7 @@ from typing import Any
 import yaml
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin
+from ansible.template import trust_as_template
 
 GROUP_OF_ROLE = {"control_plane": "control_plane", "worker": "workers"}
 
@@ -54,6 +55,11 @@ class InventoryModule(BaseInventoryPlugin):
 
     def verify_file(self, path: str) -> bool:
         return super().verify_file(path) and path.endswith((".yml", ".yaml"))
+
+    def _set(self, entity: str, name: str, value: Any) -> None:
+        # The settings and state files are the lab's own configuration, as trusted as an inventory
+        # file: mark their strings so (otherwise ansible-inventory exports them as unsafe objects).
+        self.inventory.set_variable(entity, name, trust_as_template(value) if isinstance(value, str) else value)
 
     def parse(self, inventory: Any, loader: Any, path: str, cache: bool = True) -> None:
         super().parse(inventory, loader, path, cache)
@@ -65,16 +71,16 @@ class InventoryModule(BaseInventoryPlugin):
         state = self._load_state(state_path)
         cluster = self.get_option("cluster")
         cluster_group = self.inventory.add_group(f"cluster_{cluster}")
-        self.inventory.set_variable(cluster_group, "lab_cluster", cluster)
-        self.inventory.set_variable(cluster_group, "lab_settings_file", settings_path)
-        self.inventory.set_variable(cluster_group, "lab_kubernetes_version", str(settings.get("kubernetes_version", "")))
-        self.inventory.set_variable(cluster_group, "lab_pod_cidr", settings.get("network", {}).get("pod_cidr", "10.244.0.0/16"))
-        self.inventory.set_variable(cluster_group, "lab_service_cidr", settings.get("network", {}).get("service_cidr", "10.96.0.0/12"))
-        self.inventory.set_variable(cluster_group, "ansible_user", "root")
+        self._set(cluster_group, "lab_cluster", cluster)
+        self._set(cluster_group, "lab_settings_file", settings_path)
+        self._set(cluster_group, "lab_kubernetes_version", str(settings.get("kubernetes_version", "")))
+        self._set(cluster_group, "lab_pod_cidr", settings.get("network", {}).get("pod_cidr", "10.244.0.0/16"))
+        self._set(cluster_group, "lab_service_cidr", settings.get("network", {}).get("service_cidr", "10.96.0.0/12"))
+        self._set(cluster_group, "ansible_user", "root")
         if state:
-            self.inventory.set_variable(cluster_group, "lab_bundle_dir", state["bundle_dir"])
-            self.inventory.set_variable(cluster_group, "lab_kubeconfig", state["kubeconfig"])
-            self.inventory.set_variable(cluster_group, "ansible_ssh_private_key_file", state["ssh_private_key"])
+            self._set(cluster_group, "lab_bundle_dir", state["bundle_dir"])
+            self._set(cluster_group, "lab_kubeconfig", state["kubeconfig"])
+            self._set(cluster_group, "ansible_ssh_private_key_file", state["ssh_private_key"])
         for role_group in GROUP_OF_ROLE.values():
             self.inventory.add_group(role_group)
             self.inventory.add_child(cluster_group, role_group)
@@ -83,10 +89,10 @@ class InventoryModule(BaseInventoryPlugin):
                 raise AnsibleParserError(f"{settings_path}: node {node.get('name')!r} has unknown role {node.get('role')!r}")
             name = node["name"]
             self.inventory.add_host(name, group=GROUP_OF_ROLE[node["role"]])
-            self.inventory.set_variable(name, "ansible_host", node["ip"])
-            self.inventory.set_variable(name, "lab_node_ip", node["ip"])
-            self.inventory.set_variable(name, "lab_node_cpus", node["cpus"])
-            self.inventory.set_variable(name, "lab_node_memory_mib", node["memory_mib"])
+            self._set(name, "ansible_host", node["ip"])
+            self._set(name, "lab_node_ip", node["ip"])
+            self._set(name, "lab_node_cpus", node["cpus"])
+            self._set(name, "lab_node_memory_mib", node["memory_mib"])
 
     @staticmethod
     def _load_yaml(path: str) -> dict[str, Any]:

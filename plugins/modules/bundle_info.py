@@ -9,8 +9,8 @@ DOCUMENTATION = r"""
 module: bundle_info
 short_description: Read and check a CloudMart Lab Kubernetes bundle
 description:
-  - Reads the C(manifest.json) of a bundle folder on the machine the module runs on (normally
-    the controller, with C(delegate_to: localhost)) and returns what it holds.
+  - "Reads the C(manifest.json) of a bundle folder on the machine the module runs on (normally
+    the controller, with C(delegate_to: localhost)) and returns what it holds."
   - With I(verify), every file is checked against the sha256 the manifest records, so a
     corrupt or altered bundle is refused before any node installs from it.
   - Reads only; supports check mode.

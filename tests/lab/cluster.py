@@ -56,8 +56,9 @@ class Cluster:
 
     def kubectl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         kubectl = Path(self.state.bundle_dir) / "bin" / "kubectl"
-        return subprocess.run([str(kubectl), "--kubeconfig", self.kubeconfig, *args], capture_output=True, text=True,
-                              check=check, timeout=120)
+        return subprocess.run(
+            [str(kubectl), "--kubeconfig", self.kubeconfig, *args], capture_output=True, text=True, check=check, timeout=120
+        )
 
     def ready_nodes(self) -> set[str]:
         return {
@@ -97,20 +98,36 @@ class Cluster:
                 if err.status != 404:
                     raise
 
-    def start_pod(self, namespace: str, name: str, command: list[str], *, node: str | None = None,
-                  labels: dict[str, str] | None = None, port: int | None = None,
-                  volumes: list[client.V1Volume] | None = None, mounts: list[client.V1VolumeMount] | None = None,
-                  restart: str = "Never") -> client.V1Pod:
+    def start_pod(
+        self,
+        namespace: str,
+        name: str,
+        command: list[str],
+        *,
+        node: str | None = None,
+        labels: dict[str, str] | None = None,
+        port: int | None = None,
+        volumes: list[client.V1Volume] | None = None,
+        mounts: list[client.V1VolumeMount] | None = None,
+        restart: str = "Never",
+    ) -> client.V1Pod:
         container = client.V1Container(
-            name="main", image=self.toolbox, command=command,
+            name="main",
+            image=self.toolbox,
+            command=command,
             ports=[client.V1ContainerPort(container_port=port)] if port else None,
             readiness_probe=client.V1Probe(tcp_socket=client.V1TCPSocketAction(port=port), period_seconds=1) if port else None,
             volume_mounts=mounts,
         )
         pod = client.V1Pod(
             metadata=client.V1ObjectMeta(name=name, labels=labels or {"app": name}),
-            spec=client.V1PodSpec(containers=[container], node_name=node, restart_policy=restart, volumes=volumes,
-                                  termination_grace_period_seconds=0),
+            spec=client.V1PodSpec(
+                containers=[container],
+                node_name=node,
+                restart_policy=restart,
+                volumes=volumes,
+                termination_grace_period_seconds=0,
+            ),
         )
         return self.core.create_namespaced_pod(namespace, pod)
 
@@ -122,8 +139,17 @@ class Cluster:
 
         return eventually(ready, timeout=timeout, what=f"pod {namespace}/{name} ready")
 
-    def run_to_completion(self, namespace: str, name: str, command: list[str], *, node: str | None = None,
-                          labels: dict[str, str] | None = None, timeout: float = 120, **pod_options: Any) -> tuple[str, str]:
+    def run_to_completion(
+        self,
+        namespace: str,
+        name: str,
+        command: list[str],
+        *,
+        node: str | None = None,
+        labels: dict[str, str] | None = None,
+        timeout: float = 120,
+        **pod_options: Any,
+    ) -> tuple[str, str]:
         """Run a one-shot pod; returns its phase (Succeeded or Failed) and its log."""
         self.start_pod(namespace, name, command, node=node, labels=labels, **pod_options)
 

@@ -37,11 +37,23 @@ def test_one_control_plane_and_the_workers_are_ready_at_the_pinned_version(lab: 
 
 def test_every_system_pod_is_running(lab: Cluster):
     assert lab.unsettled_pods() == []
-    running = {pod.metadata.labels.get("k8s-app") or pod.metadata.labels.get("app") or pod.metadata.labels.get("component")
-               for namespace in ("kube-system", "kube-flannel", "local-path-storage")
-               for pod in lab.core.list_namespaced_pod(namespace).items}
-    assert {"kube-dns", "kube-proxy", "kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "flannel",
-            "kube-network-policies", "local-path-provisioner", "metrics-server"} <= running
+    running = {
+        pod.metadata.labels.get("k8s-app") or pod.metadata.labels.get("app") or pod.metadata.labels.get("component")
+        for namespace in ("kube-system", "kube-flannel", "local-path-storage")
+        for pod in lab.core.list_namespaced_pod(namespace).items
+    }
+    assert {
+        "kube-dns",
+        "kube-proxy",
+        "kube-apiserver",
+        "etcd",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "flannel",
+        "kube-network-policies",
+        "local-path-provisioner",
+        "metrics-server",
+    } <= running
 
 
 def test_each_nodes_allocatable_cpu_and_memory_match_the_settings(lab: Cluster):
@@ -65,32 +77,50 @@ def test_pods_on_two_workers_reach_each_other_and_a_cluster_ip_service(lab: Clus
     namespace = lab.namespace("net")
     lab.start_pod(namespace, "server", ["python3", "-m", "http.server", "8080"], node=first, port=8080)
     server = lab.wait_ready(namespace, "server")
-    lab.core.create_namespaced_service(namespace, client.V1Service(
-        metadata=client.V1ObjectMeta(name="web"),
-        spec=client.V1ServiceSpec(selector={"app": "server"}, ports=[client.V1ServicePort(port=80, target_port=8080)]),
-    ))
+    lab.core.create_namespaced_service(
+        namespace,
+        client.V1Service(
+            metadata=client.V1ObjectMeta(name="web"),
+            spec=client.V1ServiceSpec(selector={"app": "server"}, ports=[client.V1ServicePort(port=80, target_port=8080)]),
+        ),
+    )
     service_ip = lab.core.read_namespaced_service("web", namespace).spec.cluster_ip
-    for name, url in (("direct", f"http://{server.status.pod_ip}:8080/"), ("service", f"http://{service_ip}/"),
-                      ("dns", f"http://web.{namespace}.svc.cluster.local/")):
-        phase, log = lab.run_to_completion(namespace, f"client-{name}", ["curl", "-sS", "--max-time", "10", "-o", "/dev/null",
-                                                                          "-w", "%{http_code}", url], node=second)
+    for name, url in (
+        ("direct", f"http://{server.status.pod_ip}:8080/"),
+        ("service", f"http://{service_ip}/"),
+        ("dns", f"http://web.{namespace}.svc.cluster.local/"),
+    ):
+        phase, log = lab.run_to_completion(
+            namespace,
+            f"client-{name}",
+            ["curl", "-sS", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}", url],
+            node=second,
+        )
         assert (phase, log) == ("Succeeded", "200"), f"{name}: {url}"
 
 
 def test_a_claim_on_the_default_storage_class_binds_and_a_pod_writes_to_it(lab: Cluster):
-    defaults = [sc.metadata.name for sc in lab.storage.list_storage_class().items
-                if (sc.metadata.annotations or {}).get("storageclass.kubernetes.io/is-default-class") == "true"]
+    defaults = [
+        sc.metadata.name
+        for sc in lab.storage.list_storage_class().items
+        if (sc.metadata.annotations or {}).get("storageclass.kubernetes.io/is-default-class") == "true"
+    ]
     assert defaults == ["standard"]
     namespace = lab.namespace("pvc")
-    lab.core.create_namespaced_persistent_volume_claim(namespace, client.V1PersistentVolumeClaim(
-        metadata=client.V1ObjectMeta(name="data"),
-        spec=client.V1PersistentVolumeClaimSpec(access_modes=["ReadWriteOnce"],
-                                                resources=client.V1VolumeResourceRequirements(requests={"storage": "64Mi"})),
-    ))
+    lab.core.create_namespaced_persistent_volume_claim(
+        namespace,
+        client.V1PersistentVolumeClaim(
+            metadata=client.V1ObjectMeta(name="data"),
+            spec=client.V1PersistentVolumeClaimSpec(
+                access_modes=["ReadWriteOnce"], resources=client.V1VolumeResourceRequirements(requests={"storage": "64Mi"})
+            ),
+        ),
+    )
     volume = client.V1Volume(name="data", persistent_volume_claim=client.V1PersistentVolumeClaimVolumeSource(claim_name="data"))
     mount = client.V1VolumeMount(name="data", mount_path="/data")
-    phase, log = lab.run_to_completion(namespace, "writer", ["sh", "-c", "echo cloudmart > /data/probe && cat /data/probe"],
-                                       volumes=[volume], mounts=[mount])
+    phase, log = lab.run_to_completion(
+        namespace, "writer", ["sh", "-c", "echo cloudmart > /data/probe && cat /data/probe"], volumes=[volume], mounts=[mount]
+    )
     assert (phase, log.strip()) == ("Succeeded", "cloudmart")
     claim = lab.core.read_namespaced_persistent_volume_claim("data", namespace)
     assert claim.status.phase == "Bound"
@@ -120,8 +150,9 @@ def test_network_policy_is_enforced_and_lifted(lab: Cluster):
 
     deny = client.V1NetworkPolicy(
         metadata=client.V1ObjectMeta(name="deny-ingress"),
-        spec=client.V1NetworkPolicySpec(pod_selector=client.V1LabelSelector(match_labels={"app": "server"}),
-                                        policy_types=["Ingress"]),
+        spec=client.V1NetworkPolicySpec(
+            pod_selector=client.V1LabelSelector(match_labels={"app": "server"}), policy_types=["Ingress"]
+        ),
     )
     lab.networking.create_namespaced_network_policy(namespace, deny)
     phase, log = lab.run_to_completion(namespace, "denied", probe, node=second)

@@ -43,7 +43,7 @@ def test_published_sha256_reads_bare_and_listed_checksum_files():
     assert download.published_sha256(f"{digest}\n", "kubeadm") == digest
     listing = f"{'b' * 64}  runc.arm64\n{digest}  runc.amd64\n"
     assert download.published_sha256(listing, "runc.amd64") == digest
-    with pytest.raises(LabError, match="checksum file for runc.s390x names no sha256"):
+    with pytest.raises(LabError, match=r"checksum file for runc\.s390x names no sha256"):
         download.published_sha256(listing, "runc.s390x")
 
 
@@ -108,12 +108,17 @@ def test_binaries_come_from_the_official_url_layout(cache, tmp_path):
         }
         lab_recipe = recipe.Recipe(lab_recipe.components, lab_recipe.binaries, lab_recipe.cni_plugins, lab_recipe.images, layout)
         for binary in ("kubeadm", "kubelet", "kubectl"):
-            release.add(f"/release/{KUBERNETES}/bin/linux/amd64/{binary}", binary.encode() * 100,
-                        checksum=f"/release/{KUBERNETES}/bin/linux/amd64/{binary}.sha256")
+            release.add(
+                f"/release/{KUBERNETES}/bin/linux/amd64/{binary}",
+                binary.encode() * 100,
+                checksum=f"/release/{KUBERNETES}/bin/linux/amd64/{binary}.sha256",
+            )
         containerd = versions["containerd"]
         release.add(
             f"/containerd/containerd/releases/download/{containerd}/containerd-{containerd[1:]}-linux-amd64.tar.gz",
-            _tarball({"bin/containerd": b"c", "bin/containerd-shim-runc-v2": b"s", "bin/ctr": b"t", "bin/containerd-stress": b"x"}),
+            _tarball(
+                {"bin/containerd": b"c", "bin/containerd-shim-runc-v2": b"s", "bin/ctr": b"t", "bin/containerd-stress": b"x"}
+            ),
             checksum=f"/containerd/containerd/releases/download/{containerd}/containerd-{containerd[1:]}-linux-amd64.tar.gz.sha256sum",
             checksum_style="listed",
         )

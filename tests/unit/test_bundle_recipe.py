@@ -18,7 +18,9 @@ registry.k8s.io/etcd:3.7.0-0
 
 
 def lab_recipe() -> recipe.Recipe:
-    return recipe.with_kubeadm_images(recipe.with_kubernetes(recipe.load(), "1.37.2"), recipe.parse_kubeadm_images(KUBEADM_LISTING))
+    return recipe.with_kubeadm_images(
+        recipe.with_kubernetes(recipe.load(), "1.37.2"), recipe.parse_kubeadm_images(KUBEADM_LISTING)
+    )
 
 
 def test_etcd_and_coredns_take_the_versions_kubeadm_names():
@@ -76,9 +78,12 @@ def test_etcd_sibling_modules_take_etcds_own_version():
 
 
 def test_coredns_gets_only_the_chosen_plugins_in_plugin_cfg_order(tmp_path):
-    (tmp_path / "plugin.cfg").write_text("# comment\nreload:reload\nprometheus:metrics\nroute53:route53\nforward:forward\n"
-                                         "on:github.com/coredns/caddy/onevent\n")
-    component = recipe.Component("coredns", "github.com/coredns/coredns", "v1.14.6", coredns_plugins=("forward", "prometheus", "reload"))
+    (tmp_path / "plugin.cfg").write_text(
+        "# comment\nreload:reload\nprometheus:metrics\nroute53:route53\nforward:forward\non:github.com/coredns/caddy/onevent\n"
+    )
+    component = recipe.Component(
+        "coredns", "github.com/coredns/coredns", "v1.14.6", coredns_plugins=("forward", "prometheus", "reload")
+    )
     main = gobuild.coredns_main(component, tmp_path)
     assert '_ "github.com/coredns/coredns/plugin/metrics"' in main
     assert "route53" not in main
@@ -88,17 +93,21 @@ def test_coredns_gets_only_the_chosen_plugins_in_plugin_cfg_order(tmp_path):
 def test_an_unknown_coredns_plugin_is_refused(tmp_path):
     (tmp_path / "plugin.cfg").write_text("forward:forward\n")
     component = recipe.Component("coredns", "github.com/coredns/coredns", "v1.14.6", coredns_plugins=("forward", "nosuch"))
-    with pytest.raises(LabError, match="CoreDNS v1.14.6 has no plugin named nosuch"):
+    with pytest.raises(LabError, match=r"CoreDNS v1\.14\.6 has no plugin named nosuch"):
         gobuild.coredns_main(component, tmp_path)
 
 
 def test_flannel_main_loses_exactly_the_dropped_backends(tmp_path):
-    (tmp_path / "main.go").write_text('package main\n\nimport (\n\t_ "example.com/f/pkg/backend/vxlan"\n'
-                                      '\t_ "example.com/f/pkg/backend/tencentvpc"\n)\n')
-    component = recipe.Component("flannel", "example.com/f", "v1.0.0", main_from_module="main.go",
-                                 drop_imports=("pkg/backend/tencentvpc",))
+    (tmp_path / "main.go").write_text(
+        'package main\n\nimport (\n\t_ "example.com/f/pkg/backend/vxlan"\n\t_ "example.com/f/pkg/backend/tencentvpc"\n)\n'
+    )
+    component = recipe.Component(
+        "flannel", "example.com/f", "v1.0.0", main_from_module="main.go", drop_imports=("pkg/backend/tencentvpc",)
+    )
     main = gobuild.trimmed_main(component, tmp_path)
     assert "vxlan" in main and "tencentvpc" not in main
-    missing = recipe.Component("flannel", "example.com/f", "v1.0.0", main_from_module="main.go", drop_imports=("pkg/backend/udp",))
+    missing = recipe.Component(
+        "flannel", "example.com/f", "v1.0.0", main_from_module="main.go", drop_imports=("pkg/backend/udp",)
+    )
     with pytest.raises(LabError, match="has no import"):
         gobuild.trimmed_main(missing, tmp_path)

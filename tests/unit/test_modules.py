@@ -95,8 +95,13 @@ def small_bundle(tmp_path):
     (tmp_path / "images").mkdir()
     (tmp_path / "bin" / "kubelet").write_bytes(b"kubelet")
     (tmp_path / "images" / "pause.tar").write_bytes(b"pause")
-    Manifest("1.37.2", "build", "abc", binaries={"kubelet": "bin/kubelet"},
-             images={"pause": {"ref": "registry.k8s.io/pause:3.10.2", "archive": "images/pause.tar"}}).seal(tmp_path)
+    Manifest(
+        "1.37.2",
+        "build",
+        "abc",
+        binaries={"kubelet": "bin/kubelet"},
+        images={"pause": {"ref": "registry.k8s.io/pause:3.10.2", "archive": "images/pause.tar"}},
+    ).seal(tmp_path)
     return tmp_path
 
 

@@ -1,0 +1,63 @@
+"""The nodes themselves, over real SSH through the lab's Ansible inventory."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.lab.cluster import Cluster, eventually
+
+MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+PARKED = "/root/kube-apiserver.yaml.parked"
+
+
+def api_answers(lab: Cluster) -> bool:
+    return lab.kubectl("get", "--raw", "/readyz", "--request-timeout=3s", check=False).returncode == 0
+
+
+def test_the_kube_apiserver_manifest_is_managed_by_the_kubelet(lab: Cluster):
+    node = lab.host(lab.settings.control_plane.name)
+    assert node.file(MANIFEST).contains("--secure-port=6443")
+    assert node.file(MANIFEST).contains("--etcd-servers=https://127.0.0.1:2379")
+    assert node.socket("tcp://0.0.0.0:6443").is_listening or node.socket("tcp://:::6443").is_listening
+    try:
+        node.run_expect([0], f"mv {MANIFEST} {PARKED}")
+        eventually(lambda: not api_answers(lab), timeout=120, what="the API server stopping once its manifest is gone")
+    finally:
+        node.run(f"test -f {PARKED} && mv {PARKED} {MANIFEST}")
+    eventually(lambda: api_answers(lab), timeout=180, what="the API server returning with its manifest")
+    lab.wait_until_settled()
+
+
+@pytest.mark.parametrize("service", ["containerd", "kubelet", "ssh"])
+def test_node_services_run_and_start_at_boot(lab: Cluster, service: str):
+    for node in lab.settings.nodes:
+        unit = lab.host(node.name).service(service)
+        assert unit.is_running and unit.is_enabled, f"{service} on {node.name}"
+
+
+def test_each_node_has_its_own_cgroup_tree(lab: Cluster):
+    """The kubelets must not share one /kubepods: each node's pods live under the node's own cgroup root."""
+    pods_by_node: dict[str, set[str]] = {node.name: set() for node in lab.settings.nodes}
+    for pod in lab.core.list_pod_for_all_namespaces().items:
+        if pod.spec.node_name in pods_by_node and pod.status.phase == "Running" and not pod.spec.host_network:
+            pods_by_node[pod.spec.node_name].add(pod.metadata.uid.replace("-", "_"))
+    for name, uids in pods_by_node.items():
+        listing = lab.host(name).run_expect([0], "find /sys/fs/cgroup/memory/kubepods.slice -maxdepth 2 -name '*pod*.slice'")
+        seen = {path.rsplit("pod", 1)[1].removesuffix(".slice") for path in listing.stdout.split()}
+        others = set().union(*(other_uids for other, other_uids in pods_by_node.items() if other != name))
+        assert uids <= seen, f"{name}: its pods are missing from its own cgroup tree"
+        assert not seen & others, f"{name}'s cgroup tree holds pods of other nodes"
+    ids = subprocess.run(
+        ["docker", "ps", "--quiet", "--filter", "label=io.cloudmart.lab.node"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    roots = set()
+    for container in ids:
+        pid = subprocess.run(
+            ["docker", "inspect", "--format", "{{.State.Pid}}", container], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        cgroups = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+        roots.add(next(line.split(":", 2)[2] for line in cgroups if ":memory:" in line))
+    assert len(roots) == len(ids), f"node containers share a memory cgroup: {roots}"

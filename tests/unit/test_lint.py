@@ -1,0 +1,63 @@
+"""Static checks: ruff, ansible-lint's production profile, the collection build, the Vagrantfile."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cloudmart_lab.paths import REPO
+
+TOOLS = Path(sys.executable).parent
+
+
+def run(*command: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False, timeout=600
+    )
+
+
+def test_ruff_finds_nothing():
+    lint = run(str(TOOLS / "ruff"), "check", ".")
+    assert lint.returncode == 0, lint.stdout
+    formatting = run(str(TOOLS / "ruff"), "format", "--check", ".")
+    assert formatting.returncode == 0, formatting.stdout
+
+
+def test_ansible_lint_production_profile_passes():
+    lint = run(str(TOOLS / "ansible-lint"), "--profile", "production", "--nocolor")
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert "Profile 'production' was required, and it passed" in lint.stdout + lint.stderr
+
+
+def test_the_collection_builds(tmp_path):
+    build = run(str(TOOLS / "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path))
+    assert build.returncode == 0, build.stdout + build.stderr
+    assert (tmp_path / "cloudmart-lab-0.1.0.tar.gz").is_file()
+
+
+@pytest.fixture
+def prepared_state(tmp_path):
+    """A state folder with a lab key, as `make lab` leaves it, so that the docker provider validates."""
+    (tmp_path / "ssh").mkdir()
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "ssh" / "id_ed25519")], check=True)
+    (tmp_path / "lab.json").write_text('{"node_image": "localhost/cloudmart-lab/node:test"}')
+    return tmp_path
+
+
+@pytest.mark.parametrize("provider", ["docker", "libvirt", "virtualbox"])
+def test_the_vagrantfile_validates_for_every_provider(provider, prepared_state, tmp_path):
+    env = {"CLOUDMART_LAB_STATE": str(prepared_state), "VAGRANT_DEFAULT_PROVIDER": provider, "VAGRANT_CHECKPOINT_DISABLE": "1"}
+    if provider == "virtualbox":
+        # VirtualBox is not installed on the build machines; Vagrant only asks VBoxManage for its version here.
+        fake = tmp_path / "fake-bin"
+        fake.mkdir()
+        (fake / "VBoxManage").write_text("#!/bin/sh\necho 7.0.20r163906\n")
+        (fake / "VBoxManage").chmod(0o755)
+        env["PATH"] = f"{fake}{os.pathsep}{os.environ['PATH']}"
+    validate = run("vagrant", "validate", env=env)
+    assert validate.returncode == 0, validate.stdout + validate.stderr
+    assert "Vagrantfile validated successfully" in validate.stdout
