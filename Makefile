@@ -5,25 +5,31 @@ PYTHON := $(VENV)/bin/python
 COLLECTION_LINK := .ansible/collections/ansible_collections/cloudmart/lab
 export VAGRANT_CHECKPOINT_DISABLE := 1
 
-.PHONY: lab test setup bundle destroy lint unit
+.PHONY: lab test setup host bundle destroy clean lint unit
 
 lab: setup ## Prepare the host, build or reuse the bundle, vagrant up, print how to reach the lab
 	$(PYTHON) -m cloudmart_lab up
 
-test: setup ## Lint, unit tests, then the lab tests on a real cluster (brought up if needed)
+test: host ## Lint, unit tests, then the lab tests on a real cluster (brought up if needed)
 	$(VENV)/bin/pytest
 
-unit: setup ## Only the tests that need no cluster
+unit: host ## Only the tests that need no cluster
 	$(VENV)/bin/pytest -m "not lab"
 
-lint: setup ## ruff and ansible-lint (production profile)
+lint: setup ## ruff, ansible-lint (production profile), collection build, vagrant validate
 	$(VENV)/bin/pytest tests/unit/test_lint.py
+
+host: setup ## Install the host packages the lab needs and start the Docker engine
+	$(PYTHON) -m cloudmart_lab host
 
 bundle: setup ## Build (or reuse) the Kubernetes bundle and print its folder
 	$(PYTHON) -m cloudmart_lab bundle build
 
 destroy: setup ## Remove every node, network and volume of the lab
 	$(PYTHON) -m cloudmart_lab destroy
+
+clean: setup ## Also remove lab node containers, volumes and networks an earlier run left behind
+	$(PYTHON) -m cloudmart_lab clean
 
 setup: $(VENV)/.installed $(COLLECTION_LINK)
 

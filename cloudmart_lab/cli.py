@@ -33,7 +33,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
         host.install_packages()
         with progress.step("Docker engine"):
             progress.say(host.ensure_docker())
-        root = bundle.ensure(lab, source, progress)
+        root = bundle.ensure(lab, source, progress.say)
     else:
         root = args.path or bundle.bundle_dir(lab, source)
     with progress.step("checksums of every bundle file"):
@@ -47,25 +47,33 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
-def prepare(source: str, progress: Progress, provider: str = "docker") -> state.LabState:
-    lab = settings.load()
-    host.check_provider(provider)
+def prepare_host(progress: Progress) -> None:
+    """Host packages, a running Docker engine and the kernel limits several nodes need."""
     with progress.step("host packages"):
         installed = host.install_packages()
         progress.say(f"installed {', '.join(installed)}" if installed else "all present")
     with progress.step("Docker engine"):
         progress.say(host.ensure_docker())
         host.raise_inotify_limit()
+
+
+def prepare(source: str, progress: Progress, provider: str = "docker") -> state.LabState:
+    lab = settings.load()
+    host.check_provider(provider)
+    prepare_host(progress)
     _check_node_sizes(lab)
     key = state.ensure_ssh_key()
-    root = bundle.ensure(lab, source, progress)
+    with progress.step("Kubernetes bundle"):
+        root = bundle.ensure(lab, source, progress.say)
     with progress.step("bundle checksums"):
         bundle.verify(root)
-    log = cache_dir() / "logs" / "node-image.log"
-    with progress.step("node image"):
-        base_image.ensure(log)
-        image = node_image.ensure(log)
-        progress.say(image)
+    image = ""
+    if provider == "docker":
+        log = cache_dir() / "logs" / "node-image.log"
+        with progress.step("node image"):
+            base_image.ensure(log)
+            image = node_image.ensure(log)
+            progress.say(image)
     prepared = state.LabState(
         bundle_dir=str(root),
         node_image=image,
@@ -81,6 +89,13 @@ def _check_node_sizes(lab: settings.Settings) -> None:
     for node in lab.nodes:
         if node.cpus > cpus:
             raise LabError(f"node {node.name} wants {node.cpus} CPUs but this machine has {cpus}; lower its cpus in settings.yml")
+
+
+def cmd_host(args: argparse.Namespace) -> int:
+    progress = Progress("host")
+    prepare_host(progress)
+    print(progress.summary(), file=sys.stderr)
+    return 0
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
@@ -153,6 +168,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--source", choices=bundle.SOURCES, help=source_help)
     p.add_argument("--path", type=Path, help="verify this bundle folder instead of the one settings.yml calls for")
     p.set_defaults(func=cmd_bundle)
+
+    p = sub.add_parser("host", help="install the host packages the lab needs and start the Docker engine")
+    p.set_defaults(func=cmd_host)
 
     p = sub.add_parser("prepare", help="host packages, Docker engine, SSH key, bundle and node image")
     p.add_argument("--source", choices=bundle.SOURCES, help=source_help)

@@ -9,6 +9,8 @@ folder without the suffix is always complete.
 from __future__ import annotations
 
 import shutil
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from cloudmart_lab.bundle import build, download, gobuild
@@ -34,11 +36,11 @@ def bundle_dir(settings: Settings, source: str) -> Path:
     return cache_dir() / "bundles" / f"kubernetes-v{settings.kubernetes_version}-{source}-{key}"
 
 
-def ensure(settings: Settings, source: str, progress: Progress) -> Path:
+def ensure(settings: Settings, source: str, say: Callable[[str], None]) -> Path:
     """Return the bundle for these settings, making it first if the cache lacks it."""
     root = bundle_dir(settings, source)
     if (root / "manifest.json").is_file():
-        progress.skip(f"bundle {root.name}", "reused from the cache")
+        say(f"{root.name}: reused from the cache")
         return root
     recipe = recipe_for(settings)
     if source == "build":
@@ -48,14 +50,15 @@ def ensure(settings: Settings, source: str, progress: Progress) -> Path:
         shutil.rmtree(partial)
     partial.mkdir(parents=True)
     manifest = Manifest(kubernetes_version=settings.kubernetes_version, source=source, fingerprint=root.name.rsplit("-", 1)[1])
-    progress.total = build.steps(recipe) if source == "build" else download.steps(recipe)
-    progress.say(f"making bundle {root.name} (log: {partial / 'build.log'})")
+    progress = Progress("bundle", total=build.steps(recipe) if source == "build" else download.steps(recipe))
+    progress.say(f"making {root.name} (log: {partial / 'build.log'})")
     if source == "build":
         build.build_into(partial, recipe, manifest, progress)
     else:
         download.download_into(partial, recipe, manifest, progress)
     manifest.seal(partial)
     partial.rename(root)
+    print(progress.summary(), file=sys.stderr)
     return root
 
 

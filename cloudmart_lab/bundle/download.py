@@ -32,7 +32,7 @@ _HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
 
 
 def steps(recipe: Recipe) -> int:
-    return 3 + len(recipe.download) + len(recipe.images)
+    return 2 + len(recipe.download) + len(recipe.images)
 
 
 def published_sha256(checksum_text: str, filename: str) -> str:
