@@ -8,12 +8,13 @@ etcd, CoreDNS and pause the rest of the bundle must carry.
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from cloudmart_lab import base_image, docker
 from cloudmart_lab.bundle import gobuild, images
 from cloudmart_lab.bundle.manifest import Manifest
-from cloudmart_lab.bundle.recipe import Recipe, parse_kubeadm_images, with_kubeadm_images
+from cloudmart_lab.bundle.recipe import FROM_KUBEADM, Recipe, parse_kubeadm_images, with_kubeadm_images
 from cloudmart_lab.errors import LabError
 from cloudmart_lab.progress import Progress
 from cloudmart_lab.shell import require, run
@@ -57,8 +58,15 @@ def build_into(root: Path, recipe: Recipe, manifest: Manifest, progress: Progres
         base_image.ensure(log)
 
     kubernetes = recipe.components["kubernetes"]
-    with progress.step(f"Kubernetes {kubernetes.version} (7 commands, one go build)"):
+    with progress.step(f"Kubernetes {kubernetes.version} (7 commands, one go build)"), ThreadPoolExecutor(1) as fetcher:
+        # Compiling Kubernetes keeps both cores busy for minutes; meanwhile fetch the modules of the
+        # components whose versions are already known, so their builds later only compile.
+        known = [recipe.components[name] for name in LATER_COMPONENTS if recipe.components[name].version != FROM_KUBEADM]
+        prefetched = [fetcher.submit(gobuild.prefetch, component, root / "prefetch.log") for component in known]
         gobuild.build(kubernetes, work, log)
+        failed = [str(job.exception()) for job in prefetched if job.exception()]
+        if failed:  # not fatal: the component's own build step fetches again and reports its error
+            progress.say(f"prefetch: {len(failed)} of {len(known)} failed; their builds will fetch again")
     with progress.step("images kubeadm asks for"):
         listing = run(
             [str(work / "kubeadm"), "config", "images", "list", "--kubernetes-version", kubernetes.version],
@@ -92,7 +100,7 @@ def build_into(root: Path, recipe: Recipe, manifest: Manifest, progress: Progres
             if not spec.base:
                 images.build(spec, ref, work, log)
             docker.save(ref, root / images.archive_name(spec), log=log)
-        manifest.images[spec.name] = {"ref": ref, "archive": images.archive_name(spec)}
+        manifest.images[spec.name] = images.manifest_entry(spec, ref)
 
     manifest.components = {name: component.version for name, component in recipe.components.items()}
     manifest.components["pause"] = "v" + kubeadm_refs["pause"].rsplit(":", 1)[1]

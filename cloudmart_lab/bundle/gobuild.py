@@ -190,8 +190,8 @@ def _ldflags(component: Component) -> str:
     return " ".join(flags)
 
 
-def build(component: Component, out_dir: Path, log: Path) -> list[Path]:
-    """Compile a component's commands into out_dir; returns the binaries made."""
+def workdir(component: Component, log: Path) -> tuple[Path, list[str]]:
+    """Write the component's wrapper module; returns its folder and the packages to build there."""
     require("go", GO_HINT)
     upstream = upstream_gomod(component)
     work = cache_dir() / "gobuild" / f"{component.name}-{component.version}"
@@ -201,23 +201,43 @@ def build(component: Component, out_dir: Path, log: Path) -> list[Path]:
     if component.patches:
         patched_source(component, upstream, work, log)
     (work / "go.mod").write_text(wrapper_gomod(component, upstream, patched=bool(component.patches)))
-
     if component.coredns_plugins:
         (work / "main.go").write_text(coredns_main(component, Path(upstream["Dir"])))
-        packages = ["."]
-    elif component.main_from_module:
+        return work, ["."]
+    if component.main_from_module:
         (work / "main.go").write_text(trimmed_main(component, Path(upstream["Dir"])))
-        packages = ["."]
-    else:
-        packages = [component.module if package == "." else f"{component.module}/{package}" for package in component.packages]
+        return work, ["."]
+    return work, [component.module if package == "." else f"{component.module}/{package}" for package in component.packages]
 
+
+def _tags(component: Component) -> list[str]:
+    return ["-tags", ",".join(component.tags)] if component.tags else []
+
+
+def prefetch(component: Component, log: Path) -> None:
+    """Download every module the component's packages need, without compiling anything.
+
+    Run beside a long compile, this moves the network waits of later builds out of the way.
+    """
+    work, packages = workdir(component, log)
+    run(
+        ["go", "list", "-mod=mod", "-deps", *_tags(component), *packages],
+        cwd=work,
+        env=go_env(component.cgo),
+        log=log,
+        what=f"fetch the modules of {component.name} {component.version}",
+    )
+
+
+def build(component: Component, out_dir: Path, log: Path) -> list[Path]:
+    """Compile a component's commands into out_dir; returns the binaries made."""
+    work, packages = workdir(component, log)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / component.binary if component.binary else out_dir
     if component.binary and len(packages) != 1:
         raise LabError(f"recipe: component {component.name} renames its binary but builds {len(packages)} packages")
-    command = ["go", "build", "-mod=mod", "-ldflags", _ldflags(component), "-o", f"{target}{'' if component.binary else os.sep}"]
-    if component.tags:
-        command += ["-tags", ",".join(component.tags)]
+    command = ["go", "build", "-mod=mod", "-ldflags", _ldflags(component), *_tags(component)]
+    command += ["-o", f"{target}{'' if component.binary else os.sep}"]
     run(
         [*command, *packages], cwd=work, env=go_env(component.cgo), log=log, what=f"go build {component.name} {component.version}"
     )

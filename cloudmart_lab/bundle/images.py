@@ -30,3 +30,7 @@ def build(spec: ImageSpec, ref: str, binaries_dir: Path, log: Path) -> None:
 
 def archive_name(spec: ImageSpec) -> str:
     return f"images/{spec.name}.tar"
+
+
+def manifest_entry(spec: ImageSpec, ref: str) -> dict[str, str | bool]:
+    return {"ref": ref, "archive": archive_name(spec), "control_plane_only": spec.control_plane_only}

@@ -27,7 +27,7 @@ class Manifest:
     components: dict[str, str] = field(default_factory=dict)  # component -> version
     binaries: dict[str, str] = field(default_factory=dict)  # host binary -> path in the bundle
     cni_plugins: dict[str, str] = field(default_factory=dict)  # CNI plugin -> path in the bundle
-    images: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> {ref, archive}
+    images: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {ref, archive, control_plane_only}
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> {sha256, size}
     format: int = rules.FORMAT
 

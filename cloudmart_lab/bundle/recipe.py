@@ -46,6 +46,7 @@ class ImageSpec:
     binaries: tuple[str, ...] = ()
     base: bool = False  # the Debian base itself, made by debootstrap
     local: bool = False  # built from images/<name>/ by both sources (no official image exists)
+    control_plane_only: bool = False  # run by the control plane's static pods only
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,12 @@ def load(path: Path = RECIPE_FILE) -> Recipe:
         cni_plugins=tuple(raw["cni_plugins"]),
         images={
             name: ImageSpec(
-                name, spec["ref"], tuple(spec.get("binaries", ())), bool(spec.get("base", False)), bool(spec.get("local", False))
+                name=name,
+                ref=spec["ref"],
+                binaries=tuple(spec.get("binaries", ())),
+                base=bool(spec.get("base", False)),
+                local=bool(spec.get("local", False)),
+                control_plane_only=bool(spec.get("control_plane_only", False)),
             )
             for name, spec in raw["images"].items()
         },

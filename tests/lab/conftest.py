@@ -24,10 +24,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def lab() -> Iterator[Cluster]:
+def lab(pytestconfig: pytest.Config) -> Iterator[Cluster]:
     """`python -m cloudmart_lab up`: builds or reuses the bundle and node image, then vagrant up."""
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "cloudmart_lab", "up"], cwd=REPO, check=False)
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # bringing a lab up takes minutes: show its progress
+        done = subprocess.run([sys.executable, "-m", "cloudmart_lab", "up"], cwd=REPO, check=False)
     TIMINGS["lab up (prepare + vagrant up)"] = time.monotonic() - started
     if done.returncode != 0:
         pytest.fail(f"the lab did not come up (exit {done.returncode}); its output above says why", pytrace=False)

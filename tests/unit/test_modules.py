@@ -53,8 +53,8 @@ def fake_ctr(tmp_path):
     return {"env": env, "archive": archive, "imports": tmp_path / "ctr-state.json.imports", "state": state}
 
 
-def _import(fake_ctr, sha="1" * 64, **kwargs):
-    args = {"archive": fake_ctr["archive"], "ref": "registry.k8s.io/pause:3.10.2", "sha256": sha}
+def _import(fake_ctr, sha="1" * 64, ref="registry.k8s.io/pause:3.10.2", **kwargs):
+    args = {"archive": fake_ctr["archive"], "ref": ref, "sha256": sha}
     return run_module("cloudmart.lab.containerd_image", args, env=fake_ctr["env"], **kwargs)
 
 
@@ -119,3 +119,17 @@ def test_bundle_info_refuses_a_bundle_whose_checksum_does_not_match(small_bundle
     assert result["failed"]
     assert result["msg"].startswith("bundle file bin/kubelet does not match its checksum in manifest.json")
     assert "\n" not in result["msg"]
+
+
+def test_containerd_image_completes_short_refs_as_containerd_stores_them(fake_ctr):
+    fake_ctr["archive"].write_text("docker.io/library/busybox:latest")
+    result = _import(fake_ctr, ref="busybox")
+    assert not result["failed"] and result["imported"]
+    assert result["ref"] == "docker.io/library/busybox:latest"
+    fake_ctr["archive"].write_text("docker.io/rancher/local-path-provisioner:v0.0.30")
+    assert (
+        _import(fake_ctr, ref="rancher/local-path-provisioner:v0.0.30")["ref"]
+        == "docker.io/rancher/local-path-provisioner:v0.0.30"
+    )
+    fake_ctr["archive"].write_text("localhost/cloudmart-lab/toolbox:bookworm")
+    assert _import(fake_ctr, ref="localhost/cloudmart-lab/toolbox:bookworm")["ref"] == "localhost/cloudmart-lab/toolbox:bookworm"
