@@ -58,6 +58,10 @@ def ensure(settings: Settings, source: str, say: Callable[[str], None]) -> Path:
         download.download_into(partial, recipe, manifest, progress)
     manifest.seal(partial)
     partial.rename(root)
+    for stale in root.parent.glob(f"kubernetes-v{settings.kubernetes_version}-{source}-*"):
+        if stale != root:  # an older recipe's bundle of the same release is never used again
+            shutil.rmtree(stale)
+            say(f"removed the outdated {stale.name}")
     print(progress.summary(), file=sys.stderr)
     return root
 
