@@ -34,7 +34,7 @@ clean: setup ## Also remove lab node containers, volumes and networks an earlier
 setup: $(VENV)/.installed $(COLLECTION_LINK)
 
 $(VENV)/.installed: requirements.txt
-	python3 -m venv $(VENV)
+	python3 -m venv $(VENV) || { echo "error: python3 -m venv failed; install it: apt-get install python3-venv" >&2; exit 1; }
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
