@@ -91,7 +91,8 @@ class Cluster:
         return name
 
     def delete_test_namespaces(self) -> None:
-        for name in self._namespaces:
+        while self._namespaces:
+            name = self._namespaces.pop()
             try:
                 self.core.delete_namespace(name)
             except ApiException as err:
