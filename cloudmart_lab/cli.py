@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from cloudmart_lab import base_image, bundle, docker, host, node_image, settings, state, vagrant
+from cloudmart_lab.bundle import platform
 from cloudmart_lab.errors import LabError
 from cloudmart_lab.paths import cache_dir, state_dir
 from cloudmart_lab.progress import Progress
@@ -67,6 +68,8 @@ def prepare(source: str, progress: Progress, provider: str = "docker") -> state.
         root = bundle.ensure(lab, source, progress.say)
     with progress.step("bundle checksums"):
         bundle.verify(root)
+    with progress.step("platform images"):
+        platform_root = platform.ensure(progress.say)
     image = ""
     if provider == "docker":
         log = cache_dir() / "logs" / "node-image.log"
@@ -79,6 +82,8 @@ def prepare(source: str, progress: Progress, provider: str = "docker") -> state.
         node_image=image,
         ssh_private_key=str(key),
         kubeconfig=str(state_dir() / "kubeconfig"),
+        platform_bundle_dir=str(platform_root),
+        secrets_dir=str(state_dir() / "secrets"),
     )
     state.save(prepared)
     return prepared
@@ -144,6 +149,34 @@ def cmd_destroy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_platform(args: argparse.Namespace) -> int:
+    """Build CloudMart's images: the named ones alone (printing each ref), or the whole platform bundle."""
+    progress = Progress("platform")
+    with progress.step("Docker engine"):
+        progress.say(host.ensure_docker())
+    recipe = platform.load()
+    if not args.names:
+        root = platform.ensure(progress.say, recipe)
+        print(progress.summary(), file=sys.stderr)
+        print(root)
+        return 0
+    known = {image.name: image for image in recipe.images}
+    unknown = [name for name in args.names if name not in known]
+    if unknown:
+        raise LabError(f"no platform image named {', '.join(unknown)}; known: {', '.join(known)}")
+    log = cache_dir() / "logs" / "platform.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with progress.step("Debian base image"):
+        progress.say(base_image.ensure(log))
+    for name in args.names:
+        with progress.step(f"image {name}"):
+            ref = platform.build(known[name], log)
+            progress.say(ref)
+            print(ref)
+    print(progress.summary(), file=sys.stderr)
+    return 0
+
+
 def cmd_clean(args: argparse.Namespace) -> int:
     """What an earlier run may have left on this machine: node containers, their volumes, networks."""
     progress = Progress("clean")
@@ -180,6 +213,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--source", choices=bundle.SOURCES, help=source_help)
     p.add_argument("--provider", default=os.environ.get("VAGRANT_DEFAULT_PROVIDER", "docker"))
     p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("platform", help="build CloudMart's images (the named ones, or all into the platform bundle)")
+    p.add_argument("action", choices=["build"])
+    p.add_argument("names", nargs="*", metavar="NAME", help="an image folder under images/ listed in platform.yml")
+    p.set_defaults(func=cmd_platform)
 
     p = sub.add_parser("clean", help="remove lab node containers, volumes and networks left by any earlier run")
     p.set_defaults(func=cmd_clean)

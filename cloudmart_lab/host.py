@@ -23,6 +23,9 @@ HOST_PACKAGES = {
 }
 # runc links libseccomp statically; the header and archive come from this package.
 BUILD_PACKAGES = ("libseccomp-dev", "pkg-config")
+# The services' own tests run against real PostgreSQL, Redis and RabbitMQ servers started on
+# loopback; the lab tests open the web frontend in a real headless browser.
+TEST_PACKAGES = ("postgresql-15", "redis-server", "rabbitmq-server", "chromium")
 DOCKERD_LOG = Path("/var/log/cloudmart-lab-dockerd.log")
 # Several kubelets and containerds share the host's inotify instances (kind gives the same advice).
 INOTIFY_INSTANCES = 8192
@@ -36,7 +39,7 @@ def _dpkg_installed(package: str) -> bool:
 def missing_packages() -> list[str]:
     missing = [package for command, package in HOST_PACKAGES.items() if shutil.which(command) is None]
     if shutil.which("dpkg-query"):
-        missing += [package for package in BUILD_PACKAGES if not _dpkg_installed(package)]
+        missing += [package for package in (*BUILD_PACKAGES, *TEST_PACKAGES) if not _dpkg_installed(package)]
     return missing
 
 

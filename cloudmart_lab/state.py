@@ -17,6 +17,8 @@ class LabState:
     node_image: str
     ssh_private_key: str
     kubeconfig: str
+    platform_bundle_dir: str = ""
+    secrets_dir: str = ""
 
 
 def state_file() -> Path:

@@ -63,7 +63,7 @@ def check_served(component: Component, label: str) -> None:
 def upstream_gomod(component: Component) -> dict:
     """The component's own go.mod, parsed by `go mod edit -json`."""
     info = run(
-        ["go", "mod", "download", "-json", f"{component.module}@{component.version}"],
+        ["go", "mod", "download", "-json", f"{component.source_module or component.module}@{component.version}"],
         env=go_env(),
         what=f"fetch {component.module}@{component.version}",
     )
@@ -114,6 +114,8 @@ def wrapper_gomod(component: Component, upstream: dict, patched: bool = False) -
             lines.append(f"replace {old_spec} => {old['Path']} {_sibling_version(component.module, component.version)}")
     if patched:
         lines.append(f"replace {component.module} => ./src")
+    elif component.source_module:
+        lines.append(f"replace {component.module} {component.version} => {component.source_module} {component.version}")
     return "\n".join(lines) + "\n"
 
 
@@ -246,3 +248,21 @@ def build(component: Component, out_dir: Path, log: Path) -> list[Path]:
     if absent:
         raise LabError(f"go build {component.name} did not produce {', '.join(absent)} in {out_dir}")
     return made
+
+
+def copy_files(component: Component, out_dir: Path) -> list[Path]:
+    """Copy the files the recipe names from the component's module (manifests, configuration) into out_dir."""
+    source = Path(upstream_gomod(component)["Dir"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for pattern in component.files:
+        matches = sorted(path for path in source.glob(pattern) if path.is_file())
+        if not matches:
+            raise LabError(f"{component.module}@{component.version} has no file matching {pattern}")
+        for path in matches:
+            target = out_dir / path.name
+            if target.exists():
+                raise LabError(f"recipe: {component.name} copies two files named {path.name}")
+            shutil.copyfile(path, target)
+            copied.append(target)
+    return copied

@@ -29,6 +29,7 @@ class Manifest:
     cni_plugins: dict[str, str] = field(default_factory=dict)  # CNI plugin -> path in the bundle
     images: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {ref, archive, control_plane_only}
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> {sha256, size}
+    kind: str = "kubernetes"  # or "platform": CloudMart's own images
     format: int = rules.FORMAT
 
     def seal(self, root: Path) -> None:

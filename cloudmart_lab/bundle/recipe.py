@@ -34,6 +34,8 @@ class Component:
     main_from_module: str | None = None  # build this file of the module as the wrapper's main
     drop_imports: tuple[str, ...] = ()  # ...without these imports (paths inside the module)
     patches: tuple[str, ...] = ()  # files in patches/<name>/, applied to the module's source in order
+    source_module: str | None = None  # where the proxy serves the module's sources, when not at its own path
+    files: tuple[str, ...] = ()  # glob patterns of files the module ships (manifests, configs), copied as they are
 
     def expand(self, text: str) -> str:
         return text.format(version=self.version, bare_version=self.version.removeprefix("v"))
@@ -71,9 +73,8 @@ class Recipe:
         return spec.ref.format(**{name: component.version for name, component in self.components.items()})
 
 
-def load(path: Path = RECIPE_FILE) -> Recipe:
-    raw: dict[str, Any] = yaml.safe_load(path.read_text())
-    components = {
+def parse_components(raw: dict[str, Any]) -> dict[str, Component]:
+    return {
         name: Component(
             name=name,
             module=spec["module"],
@@ -88,9 +89,16 @@ def load(path: Path = RECIPE_FILE) -> Recipe:
             main_from_module=spec.get("main_from_module"),
             drop_imports=tuple(spec.get("drop_imports", ())),
             patches=tuple(spec.get("patches", ())),
+            source_module=spec.get("source_module"),
+            files=tuple(spec.get("files", ())),
         )
-        for name, spec in raw["components"].items()
+        for name, spec in raw.items()
     }
+
+
+def load(path: Path = RECIPE_FILE) -> Recipe:
+    raw: dict[str, Any] = yaml.safe_load(path.read_text())
+    components = parse_components(raw["components"])
     return Recipe(
         components=components,
         binaries={name: tuple(names) for name, names in raw["binaries"].items()},

@@ -81,6 +81,8 @@ class InventoryModule(BaseInventoryPlugin):
             self._set(cluster_group, "lab_bundle_dir", state["bundle_dir"])
             self._set(cluster_group, "lab_kubeconfig", state["kubeconfig"])
             self._set(cluster_group, "ansible_ssh_private_key_file", state["ssh_private_key"])
+            self._set(cluster_group, "lab_platform_bundle_dir", state.get("platform_bundle_dir", ""))
+            self._set(cluster_group, "lab_secrets_dir", state.get("secrets_dir", ""))
         for role_group in GROUP_OF_ROLE.values():
             self.inventory.add_group(role_group)
             self.inventory.add_child(cluster_group, role_group)

@@ -45,6 +45,8 @@ class Cluster:
         self.kubeconfig = state.kubeconfig
         self.api = config.new_client_from_config(config_file=state.kubeconfig)
         self.core = client.CoreV1Api(self.api)
+        self.apps = client.AppsV1Api(self.api)
+        self.discovery = client.DiscoveryV1Api(self.api)
         self.networking = client.NetworkingV1Api(self.api)
         self.storage = client.StorageV1Api(self.api)
         self.custom = client.CustomObjectsApi(self.api)

@@ -1,0 +1,1 @@
+"""CloudMart notification-service: a Celery worker that turns captured payments into notifications."""

@@ -1,0 +1,1 @@
+"""CloudMart product-service: the catalog (FerretDB via pymongo) with a Redis cache."""
