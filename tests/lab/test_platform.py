@@ -139,7 +139,7 @@ def test_prometheus_sees_every_service_and_their_traffic(shop: CloudMart):
         return up if up >= wanted else set()
 
     eventually(every_service_up, timeout=120, interval=5, what="an up target for every service")
-    for job in ("kube-state-metrics", "kubelet", "cadvisor", "cloudmart-data"):
+    for job in ("kube-state-metrics", "kubelet", "cadvisor", "cloudmart-data", "cloudmart-ferretdb"):
         assert shop.prometheus(f'up{{job="{job}"}} == 1'), f"no target of {job} is up"
     for path in ("/shop/api/products", "/api/users/1", "/admin/"):
         shop.http("GET", path)
