@@ -136,6 +136,8 @@ def print_access(prepared: state.LabState, lab: settings.Settings) -> None:
     print(f"kubectl:     {kubectl} (or any kubectl {lab.kubernetes_version.rsplit('.', 1)[0]}.x)")
     print(f"a node:      vagrant ssh {lab.control_plane.name}")
     print(f"             ssh -i {prepared.ssh_private_key} root@{lab.control_plane.ip}")
+    shop = f"http://{lab.control_plane.ip}:{platform.ingress_node_port()}"
+    print(f"CloudMart:   {shop}/  (admin {shop}/admin/, dashboard {shop}/prometheus/consoles/cloudmart.html)")
 
 
 def cmd_destroy(args: argparse.Namespace) -> int:

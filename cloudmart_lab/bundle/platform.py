@@ -30,6 +30,7 @@ from cloudmart_lab.progress import Progress
 from cloudmart_lab.shell import run
 
 RECIPE_FILE = Path(__file__).with_name("platform.yml")
+ROLE_DEFAULTS = IMAGES_DIR.parent / "roles" / "platform" / "defaults" / "main.yml"
 REPOSITORY = "localhost/cloudmart"
 # What a service's own build leaves in its folder; never part of an image's inputs or context.
 BUILD_LEFTOVERS = ("node_modules", "dist", "target", ".prebuilt", "__pycache__", ".pytest_cache", ".venv")
@@ -67,6 +68,11 @@ def load(path: Path = RECIPE_FILE) -> PlatformRecipe:
             PlatformImage(name, tuple(components[c] for c in spec.get("components", ())), tuple(spec.get("shares", ())))
         )
     return PlatformRecipe(images, [components[name] for name in raw.get("manifests", ())])
+
+
+def ingress_node_port() -> int:
+    """The port the platform role opens on every node for the ingress (its default)."""
+    return int(yaml.safe_load(ROLE_DEFAULTS.read_text())["platform_ingress_node_port"])
 
 
 def _inputs(folder: Path) -> list[Path]:
