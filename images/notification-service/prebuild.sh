@@ -1,26 +1,8 @@
 #!/usr/bin/env bash
-# Runs on the build machine before `docker build`: downloads the pinned wheels into
-# <context>/.prebuilt/wheels, for the image's Python (CPython 3.11 on Debian bookworm, this machine's
-# architecture). The Dockerfile installs from there with --no-index, so the build itself needs no
-# PyPI access: the machine's pip may reach PyPI through settings (a proxy, a CA) that a container
-# does not have. Wheels come from $CLOUDMART_LAB_CACHE/pip when they were fetched before.
+# prebuild.sh <context-dir>: the pinned wheels of requirements.txt into <context-dir>/.prebuilt/wheels
+# (images/python-common/wheels.sh says why). `platform build` runs this from a copy of the folder
+# and names the images folder in CLOUDMART_IMAGES_DIR; run by hand, the folder beside this one is used.
 set -euo pipefail
-context="${1:?usage: prebuild.sh <context-dir>}"
-cache="${CLOUDMART_LAB_CACHE:-/var/cache/cloudmart-lab}"
-arch=$(uname -m)
-
-# Some Python with pip: the one on PATH, else a small virtualenv kept in the cache.
-python=python3
-if ! "$python" -m pip --version >/dev/null 2>&1; then
-  python="$cache/venvs/pip-tool/bin/python"
-  [[ -x $python ]] || python3 -m venv "$cache/venvs/pip-tool"
-fi
-
-platforms=(--platform "manylinux2014_$arch")
-for glibc in 17 28 31 34 36; do platforms+=(--platform "manylinux_2_${glibc}_$arch"); done
-
-rm -rf "$context/.prebuilt/wheels"
-mkdir -p "$context/.prebuilt/wheels"
-"$python" -m pip download --quiet --disable-pip-version-check --cache-dir "$cache/pip" \
-  --dest "$context/.prebuilt/wheels" --only-binary=:all: --implementation cp --python-version 3.11 --abi cp311 \
-  "${platforms[@]}" -r "$context/requirements.txt"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+common=${CLOUDMART_IMAGES_DIR:-$here/..}/python-common
+exec bash "$common/wheels.sh" "${1:?usage: prebuild.sh <context-dir>}"
