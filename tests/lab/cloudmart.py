@@ -16,7 +16,6 @@ from cloudmart_lab.paths import REPO, cache_dir
 from tests.lab.cluster import Cluster
 
 PLATFORM_DEFAULTS = REPO / "roles" / "platform" / "defaults" / "main.yml"
-NAMESPACES = ("frontend", "backend", "data", "monitoring", "ingress-system")
 
 
 def platform_defaults() -> dict[str, Any]:

@@ -19,6 +19,9 @@ from cloudmart_lab.settings import Settings
 from cloudmart_lab.state import LabState
 
 SYSTEM_NAMESPACES = ("kube-system", "kube-flannel", "local-path-storage")
+# CloudMart's controllers exit while the API server is away and come back after the kubelet's
+# crash-loop back-off (up to five minutes): a settled lab waits for them too.
+PLATFORM_NAMESPACES = ("frontend", "backend", "data", "monitoring", "ingress-system")
 TEST_LABEL = "cloudmart.lab/test"
 T = TypeVar("T")
 
@@ -70,16 +73,16 @@ class Cluster:
         }
 
     def unsettled_pods(self) -> list[str]:
-        """System pods that are not Running with every container ready."""
+        """System and platform pods that are not Running with every container ready."""
         unsettled = []
-        for namespace in SYSTEM_NAMESPACES:
+        for namespace in (*SYSTEM_NAMESPACES, *PLATFORM_NAMESPACES):
             for pod in self.core.list_namespaced_pod(namespace).items:
                 statuses = pod.status.container_statuses or []
                 if pod.status.phase != "Running" or not statuses or not all(s.ready for s in statuses):
                     unsettled.append(f"{namespace}/{pod.metadata.name} ({pod.status.phase})")
         return unsettled
 
-    def wait_until_settled(self, timeout: float = 300) -> None:
+    def wait_until_settled(self, timeout: float = 420) -> None:
         names = {node.name for node in self.settings.nodes}
         eventually(lambda: self.ready_nodes() >= names, timeout=timeout, what="every node Ready")
         eventually(lambda: not self.unsettled_pods() or None, timeout=timeout, what="every system pod running")

@@ -12,17 +12,18 @@ import uuid
 
 import pytest
 
-from tests.lab.cloudmart import NAMESPACES, CloudMart
-from tests.lab.cluster import Cluster, eventually
+from tests.lab.cloudmart import CloudMart
+from tests.lab.cluster import PLATFORM_NAMESPACES, Cluster, eventually
 
 
 @pytest.fixture(scope="module")
 def shop(lab: Cluster) -> CloudMart:
+    lab.wait_until_settled()  # earlier tests stop the API server; CloudMart's controllers restart after it
     return CloudMart(lab)
 
 
 def test_every_platform_pod_is_ready_and_every_service_has_endpoints(lab: Cluster, shop: CloudMart):
-    for namespace in NAMESPACES:
+    for namespace in PLATFORM_NAMESPACES:
         pods = lab.core.list_namespaced_pod(namespace).items
         assert pods, f"no pod in {namespace}"
         for pod in pods:
@@ -152,3 +153,30 @@ def test_prometheus_sees_every_service_and_their_traffic(shop: CloudMart):
     assert dashboard.status == 200
     for service in wanted:
         assert f'data-service="{service}"' in dashboard.body, f"the dashboard has no row for {service}"
+
+
+def test_the_objects_the_seed_breaks_start_healthy_as_the_seed_expects(lab: Cluster):
+    """The seed's faults change only some fields of these objects; the rest must be what it assumes."""
+    for name in ("user-service", "product-service"):
+        service = lab.core.read_namespaced_service(name, "backend")
+        assert service.spec.selector == {"app": name}
+        assert [(p.port, p.target_port) for p in service.spec.ports] == [(8080, 8080)]
+    for pod in lab.core.list_namespaced_pod("backend", label_selector="app=user-service").items:
+        assert pod.metadata.labels.get("version") not in (None, "v2")
+
+    order = lab.apps.read_namespaced_deployment("order-service", "backend")
+    assert order.spec.replicas == 5 and order.status.available_replicas == 5
+    assert {"app", "version"} <= set(order.spec.template.metadata.labels)
+    rolling = order.spec.strategy.rolling_update
+    assert order.spec.strategy.type == "RollingUpdate" and str(rolling.max_unavailable) == "0"
+    container = order.spec.template.spec.containers[0]
+    assert [p.container_port for p in container.ports] == [8080]
+    assert container.liveness_probe.http_get.path == "/health" and container.readiness_probe.http_get.path == "/ready"
+    assert container.liveness_probe.timeout_seconds >= 3
+    memory = container.resources.requests["memory"]
+    assert memory.endswith("Mi") and int(memory[:-2]) <= 128, f"order-service requests {memory}: not modest"
+
+    for claim in ("postgres-data", "mongodb-data"):
+        pvc = lab.core.read_namespaced_persistent_volume_claim(claim, "data")
+        assert pvc.spec.access_modes == ["ReadWriteOnce"] and pvc.spec.storage_class_name == "standard"
+        assert pvc.status.phase == "Bound"
