@@ -25,8 +25,14 @@ def build(
 
 
 def save(ref: str, archive: Path, *, log: Path) -> None:
+    save_all([ref], archive, log=log)
+
+
+def save_all(refs: list[str], archive: Path, *, log: Path) -> None:
+    """One archive of several images: the layers they share are stored once."""
+    archive.parent.mkdir(parents=True, exist_ok=True)
     partial = archive.with_suffix(archive.suffix + ".partial")
-    run(["docker", "save", "--output", str(partial), ref], log=log, what=f"docker save {ref}")
+    run(["docker", "save", "--output", str(partial), *refs], log=log, what=f"docker save {', '.join(refs)}")
     partial.replace(archive)
 
 

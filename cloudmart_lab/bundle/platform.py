@@ -2,15 +2,14 @@
 
 An image's tag is a hash of everything it is built from (its folder, the folders it shares, the Go
 components compiled into it, the base image), so rebuilding after a change to one service rebuilds
-that service only, and its Deployment rolls out because the tag changed. Archives are kept per
-image in the cache; a bundle folder links the current set together with a sealed manifest.
+that service only, and its Deployment rolls out because the tag changed. The bundle holds one
+archive of every image (shared layers stored once) and a sealed manifest.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from cloudmart_lab.shell import run
 RECIPE_FILE = Path(__file__).with_name("platform.yml")
 ROLE_DEFAULTS = IMAGES_DIR.parent / "roles" / "platform" / "defaults" / "main.yml"
 REPOSITORY = "localhost/cloudmart"
+ARCHIVE = "images/platform.tar"
 # What a service's own build leaves in its folder; never part of an image's inputs or context.
 BUILD_LEFTOVERS = ("node_modules", "dist", "target", ".prebuilt", "__pycache__", ".pytest_cache", ".venv")
 
@@ -122,22 +122,13 @@ def build(image: PlatformImage, log: Path) -> str:
     return ref
 
 
-def archive(ref: str, log: Path) -> Path:
-    """The image saved once per tag in the cache."""
-    name, version = ref.removeprefix(f"{REPOSITORY}/").split(":")
-    path = cache_dir() / "images" / f"{name}-{version}.tar"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        docker.save(ref, path, log=log)
-    return path
-
-
 def ensure(say: Callable[[str], None], recipe: PlatformRecipe | None = None) -> Path:
     """The platform bundle for the current sources, built image by image as needed."""
     recipe = recipe if recipe is not None else load()
     images = recipe.images
     inputs = {image.name: tag(image) for image in images}
     inputs |= {f"manifests/{c.name}": json.dumps(c.__dict__, sort_keys=True, default=list) for c in recipe.manifests}
+    inputs["archive"] = ARCHIVE  # the bundle's layout
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:12]
     root = cache_dir() / "bundles" / f"platform-{key}"
     if (root / "manifest.json").is_file():
@@ -148,15 +139,17 @@ def ensure(say: Callable[[str], None], recipe: PlatformRecipe | None = None) -> 
         shutil.rmtree(partial)
     (partial / "images").mkdir(parents=True)
     log = partial / "build.log"
-    progress = Progress("platform", total=len(images) + 2)
+    progress = Progress("platform", total=len(images) + 3)
     with progress.step("Debian base image"):
         base_image.ensure(log)
     manifest = Manifest(kubernetes_version="", source="build", fingerprint=key, kind="platform")
     for image in images:
         with progress.step(f"image {image.name}"):
             ref = build(image, log)
-            os.link(archive(ref, log), partial / "images" / f"{image.name}.tar")
-        manifest.images[image.name] = {"ref": ref, "archive": f"images/{image.name}.tar", "control_plane_only": False}
+        manifest.images[image.name] = {"ref": ref, "archive": ARCHIVE, "control_plane_only": False}
+    with progress.step("one archive of every image"):
+        # Saved together, the layers the images share (the Debian base, Node.js) are stored once.
+        docker.save_all([entry["ref"] for entry in manifest.images.values()], partial / ARCHIVE, log=log)
     with progress.step("manifests from the components' sources"):
         for component in recipe.manifests:
             gobuild.copy_files(component, partial / "manifests" / component.name)

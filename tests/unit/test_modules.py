@@ -29,10 +29,10 @@ FAKE_CTR = textwrap.dedent("""\
             labels = ",".join(f"{k}={v}" for k, v in images[ref].items()) or "-"
             print(f"{ref} application/vnd.oci.image.manifest.v1+json sha256:0 1.0MiB linux/amd64 {labels}")
     elif args[:2] == ["images", "import"]:
-        ref = open(args[2]).read().strip()
-        images[ref] = {}
-        with open(state_file + ".imports", "a") as log:
-            log.write(ref + "\\n")
+        for ref in open(args[2]).read().split():
+            images[ref] = {}
+            with open(state_file + ".imports", "a") as log:
+                log.write(ref + "\\n")
     elif args[:2] == ["images", "label"]:
         images[args[2]].update(dict(item.split("=", 1) for item in args[3:]))
     json.dump(images, open(state_file, "w"))
@@ -72,8 +72,21 @@ def test_containerd_image_reimports_a_rebuilt_archive(fake_ctr):
     _import(fake_ctr)
     again = _import(fake_ctr, sha="2" * 64, diff=True)
     assert again["changed"] and again["imported"]
-    assert again["diff"]["before"]["cloudmart.lab/archive-sha256"] == "1" * 64
+    assert again["diff"]["before"]["registry.k8s.io/pause:3.10.2"]["cloudmart.lab/archive-sha256"] == "1" * 64
     assert fake_ctr["imports"].read_text().count("pause") == 2
+
+
+def test_containerd_image_imports_an_archive_of_several_images_once(fake_ctr):
+    refs = ["localhost/cloudmart/web:1", "localhost/cloudmart/api:2"]
+    fake_ctr["archive"].write_text("\n".join(refs))
+    args = {"archive": fake_ctr["archive"], "refs": ",".join(refs), "sha256": "3" * 64}  # key=value module arguments
+    first = run_module("cloudmart.lab.containerd_image", args, env=fake_ctr["env"])
+    assert first["changed"] and first["imported"] and first["refs"] == refs
+    labels = json.loads(fake_ctr["state"].read_text())
+    assert all(labels[ref]["cloudmart.lab/archive-sha256"] == "3" * 64 for ref in refs)
+    second = run_module("cloudmart.lab.containerd_image", args, env=fake_ctr["env"])
+    assert not second["changed"]
+    assert fake_ctr["imports"].read_text().split() == refs  # one import for both
 
 
 def test_containerd_image_check_mode_imports_nothing(fake_ctr):
