@@ -24,11 +24,7 @@ def build(
     run([*command, str(context)], log=log, what=f"docker build {tag}")
 
 
-def save(ref: str, archive: Path, *, log: Path) -> None:
-    save_all([ref], archive, log=log)
-
-
-def save_all(refs: list[str], archive: Path, *, log: Path) -> None:
+def save(refs: list[str], archive: Path, *, log: Path) -> None:
     """One archive of several images: the layers they share are stored once."""
     archive.parent.mkdir(parents=True, exist_ok=True)
     partial = archive.with_suffix(archive.suffix + ".partial")

@@ -99,7 +99,7 @@ def build_into(root: Path, recipe: Recipe, manifest: Manifest, progress: Progres
         with progress.step(f"image {ref}"):
             if not spec.base:
                 images.build(spec, ref, work, log)
-            docker.save(ref, root / images.archive_name(spec), log=log)
+            docker.save([ref], root / images.archive_name(spec), log=log)
         manifest.images[spec.name] = images.manifest_entry(spec, ref)
 
     manifest.components = {name: component.version for name, component in recipe.components.items()}

@@ -191,7 +191,7 @@ def download_into(root: Path, recipe: Recipe, manifest: Manifest, progress: Prog
                 images.build(spec, ref, root / "bin", log)
             elif not spec.base and not docker.image_exists(ref):
                 run(["docker", "pull", ref], log=log, what=f"docker pull {ref}")
-            docker.save(ref, root / images.archive_name(spec), log=log)
+            docker.save([ref], root / images.archive_name(spec), log=log)
         manifest.images[spec.name] = images.manifest_entry(spec, ref)
     manifest.components = {name: component.version for name, component in recipe.components.items()}
     manifest.components["pause"] = "v" + kubeadm_refs["pause"].rsplit(":", 1)[1]

@@ -149,7 +149,7 @@ def ensure(say: Callable[[str], None], recipe: PlatformRecipe | None = None) -> 
         manifest.images[image.name] = {"ref": ref, "archive": ARCHIVE, "control_plane_only": False}
     with progress.step("one archive of every image"):
         # Saved together, the layers the images share (the Debian base, Node.js) are stored once.
-        docker.save_all([entry["ref"] for entry in manifest.images.values()], partial / ARCHIVE, log=log)
+        docker.save([entry["ref"] for entry in manifest.images.values()], partial / ARCHIVE, log=log)
     with progress.step("manifests from the components' sources"):
         for component in recipe.manifests:
             gobuild.copy_files(component, partial / "manifests" / component.name)

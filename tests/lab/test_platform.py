@@ -18,7 +18,6 @@ from tests.lab.cluster import PLATFORM_NAMESPACES, Cluster, eventually
 
 @pytest.fixture(scope="module")
 def shop(lab: Cluster) -> CloudMart:
-    lab.wait_until_settled()  # earlier tests stop the API server; CloudMart's controllers restart after it
     return CloudMart(lab)
 
 
@@ -161,7 +160,9 @@ def test_the_objects_the_seed_breaks_start_healthy_as_the_seed_expects(lab: Clus
         service = lab.core.read_namespaced_service(name, "backend")
         assert service.spec.selector == {"app": name}
         assert [(p.port, p.target_port) for p in service.spec.ports] == [(8080, 8080)]
-    for pod in lab.core.list_namespaced_pod("backend", label_selector="app=user-service").items:
+    pods = lab.core.list_namespaced_pod("backend", label_selector="app=user-service").items
+    assert pods, "no user-service pod"
+    for pod in pods:
         assert pod.metadata.labels.get("version") not in (None, "v2")
 
     order = lab.apps.read_namespaced_deployment("order-service", "backend")
