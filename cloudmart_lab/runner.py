@@ -66,6 +66,7 @@ def run_playbook(
     inventory: str = "inventory/vagrant.yml",
     extravars: dict[str, Any] | None = None,
     limit: str | None = None,
+    tags: str | None = None,
     check: bool = False,
     out: Any = sys.stderr,
 ) -> PlaybookRun:
@@ -82,6 +83,7 @@ def run_playbook(
             inventory=str(REPO / inventory),
             extravars=extravars or {},
             limit=limit,
+            tags=tags,
             cmdline=cmdline,
             envvars={"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "PATH": _path_with_venv()},
             event_handler=_Progress(run, out),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -40,7 +41,7 @@ def run_module(
             private_data_dir=str(private),
             host_pattern=host,
             module=module,
-            module_args=" ".join(f"{key}={value}" for key, value in args.items()),
+            module_args=module_args(args),
             inventory=inventory,
             cmdline=flags or None,
             envvars={"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), **(env or {})},
@@ -51,6 +52,14 @@ def run_module(
         shutil.rmtree(private, ignore_errors=True)
     assert len(results) == 1, f"expected one result from {module}, got {results}"
     return results[0]
+
+
+def module_args(args: dict[str, Any]) -> str:
+    """key=value pairs, or JSON when a value is a list or a dict (Ansible takes both)."""
+    if any(isinstance(value, dict | list) for value in args.values()):
+        plain = (dict, list, int, bool)
+        return json.dumps({key: value if isinstance(value, plain) else str(value) for key, value in args.items()})
+    return " ".join(f"{key}={value}" for key, value in args.items())
 
 
 def path_with(directory: Path) -> str:

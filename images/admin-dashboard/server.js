@@ -21,9 +21,9 @@ function createServer(env = process.env, { logStream } = {}) {
   const svc = createService({
     name: 'admin-dashboard',
     logStream,
-    // Ready when both services' /health answer within 1 s: the dashboard shows nothing without them.
+    // Ready when both services' /ready answer within 1 s: the dashboard shows nothing without them.
     readyTimeoutMs: Number(env.READY_TIMEOUT_MS) || 1000,
-    checks: { 'user-service': users.health, 'product-service': products.health },
+    checks: { 'user-service': users.ready, 'product-service': products.ready },
   });
   for (const p of [users, products]) svc.onStop(p.close);
 

@@ -22,7 +22,7 @@ function createServer(env = process.env, { logStream } = {}) {
   const svc = createService({
     name: 'mobile-api-gateway',
     logStream,
-    checks: { 'user-service': users.health, 'order-service': orders.health },
+    checks: { 'user-service': users.ready, 'order-service': orders.ready },
   });
   for (const p of [users, orders]) svc.onStop(p.close);
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 type config struct {
@@ -20,6 +21,8 @@ type config struct {
 	ProductURL    string
 	PaymentURL    string
 	LogLevel      slog.Level
+	// HealthLatency is how long /health takes (HEALTH_CHECK_LATENCY, a Go duration such as 1500ms).
+	HealthLatency time.Duration
 }
 
 // loadConfig reads the environment. A missing or malformed setting stops the service at start
@@ -60,6 +63,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("REDIS_CLUSTER %q is not true or false", v)
 		}
 		c.RedisCluster = b
+	}
+
+	if v := getenv("HEALTH_CHECK_LATENCY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return c, fmt.Errorf("HEALTH_CHECK_LATENCY %q is not a duration such as 1500ms", v)
+		}
+		c.HealthLatency = d
 	}
 
 	if v := getenv("SEED_DEMO_DATA"); v != "" {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -25,20 +26,21 @@ func TestConfig(t *testing.T) {
 	good := map[string]string{
 		"DATABASE_URL": "postgres://u:p@postgres-order:5432/orderdb", "REDIS_HOST": "redis",
 		"PRODUCT_SERVICE_URL": "http://product-service:8080/", "PAYMENT_SERVICE_URL": "http://payment-service:8080",
-		"SEED_DEMO_DATA": "true",
+		"SEED_DEMO_DATA": "true", "HEALTH_CHECK_LATENCY": "1500ms",
 	}
 	c, err := loadConfig(envOf(good))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != "8080" || c.RedisAddr != "redis:6379" || c.ProductURL != "http://product-service:8080" || !c.SeedDemoData {
+	if c.Port != "8080" || c.RedisAddr != "redis:6379" || c.ProductURL != "http://product-service:8080" || !c.SeedDemoData ||
+		c.HealthLatency != 1500*time.Millisecond {
 		t.Fatalf("config = %+v", c)
 	}
 	_, err = loadConfig(envOf(map[string]string{"REDIS_HOST": "redis"}))
 	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL, PAYMENT_SERVICE_URL, PRODUCT_SERVICE_URL") {
 		t.Fatalf("missing variables: %v", err)
 	}
-	for k, v := range map[string]string{"SEED_DEMO_DATA": "maybe", "PRODUCT_SERVICE_URL": "product-service", "REDIS_PORT": "x"} {
+	for k, v := range map[string]string{"SEED_DEMO_DATA": "maybe", "PRODUCT_SERVICE_URL": "product-service", "REDIS_PORT": "x", "HEALTH_CHECK_LATENCY": "1.5"} {
 		bad := map[string]string{}
 		for k2, v2 := range good {
 			bad[k2] = v2

@@ -76,6 +76,7 @@ func run(cfg config, log *slog.Logger, started time.Time) error {
 	s := newServer(&Store{pool: pool}, &Cache{rdb: rdb},
 		newUpstream("product-service", cfg.ProductURL), newUpstream("payment-service", cfg.PaymentURL), log)
 	s.seedDemo = cfg.SeedDemoData
+	s.healthLatency = cfg.HealthLatency
 	go s.migrate(ctx, 3*time.Second)
 
 	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 90 * time.Second}

@@ -62,6 +62,17 @@ func TestReadyFailsWhenDatabaseIsDown(t *testing.T) {
 	}
 }
 
+// /health takes the configured latency (the lab's probe-timeout fault relies on it) and no more.
+func TestHealthTakesItsConfiguredLatency(t *testing.T) {
+	a := startApp(t, freshDatabase(t), freshRedis(t), "http://127.0.0.1:1", "http://127.0.0.1:1", false)
+	a.srv.healthLatency = 300 * time.Millisecond
+	start := time.Now()
+	status, _, _ := a.do(t, "GET", "/health", "")
+	if took := time.Since(start); status != http.StatusOK || took < 300*time.Millisecond || took > time.Second {
+		t.Fatalf("GET /health = %d after %v, want 200 after 300 ms", status, took)
+	}
+}
+
 // With Redis down /ready is 503 naming redis, but orders are still placed and served (the cache
 // is an optimisation) without the client waiting on Redis.
 func TestRedisDown(t *testing.T) {

@@ -22,13 +22,16 @@ import (
 const readyTimeout = time.Second
 
 type server struct {
-	store       *Store
-	cache       *Cache
-	products    *upstream
-	payments    *upstream
-	log         *slog.Logger
-	seedDemo    bool // SEED_DEMO_DATA: insert the demo order history after migrating
-	schemaReady atomic.Bool
+	store    *Store
+	cache    *Cache
+	products *upstream
+	payments *upstream
+	log      *slog.Logger
+	seedDemo bool // SEED_DEMO_DATA: insert the demo order history after migrating
+	// healthLatency makes /health as slow as a deep liveness check on a loaded node: the lab's
+	// deployment scenario needs an endpoint that a 1-second probe timeout really fails.
+	healthLatency time.Duration
+	schemaReady   atomic.Bool
 
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
@@ -59,7 +62,7 @@ func (s *server) routes() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode) // no debug banner: every line on stdout must be JSON
 	r := gin.New()
 	r.Use(s.observe, s.recoverPanic)
-	r.GET("/health", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/health", s.health)
 	r.GET("/ready", s.ready)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
 	orders := r.Group("/orders", s.requireSchema)
@@ -143,6 +146,14 @@ func (s *server) requireSchema(c *gin.Context) {
 }
 
 // ready reports 200 only when PostgreSQL (with the schema in place) and Redis both answer.
+func (s *server) health(c *gin.Context) {
+	select {
+	case <-time.After(s.healthLatency):
+		c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	case <-c.Request.Context().Done():
+	}
+}
+
 func (s *server) ready(c *gin.Context) {
 	checks := map[string]string{}
 	var mu sync.Mutex

@@ -26,9 +26,9 @@ function createServer(env = process.env, { logStream } = {}) {
   const svc = createService({
     name: 'web-frontend',
     logStream,
-    // Ready when both services' /health answer within 1 s: the shop is of no use without them.
+    // Ready when both services' /ready answer within 1 s: the shop is of no use without them.
     readyTimeoutMs: Number(env.READY_TIMEOUT_MS) || 1000,
-    checks: { 'user-service': users.health, 'product-service': products.health },
+    checks: { 'user-service': users.ready, 'product-service': products.ready },
   });
   for (const p of [users, products]) svc.onStop(p.close);
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shlex
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,40 @@ class CloudMart:
             return Response(status, json.loads(raw))
         except ValueError:
             return Response(status, raw.decode(errors="replace"))
+
+    def purchase(self) -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
+        """A new customer registers, logs in and buys 2 + 1 of two products in stock, through the
+        ingress as the web frontend does it. Returns the user id, the order and the two products
+        as they were before."""
+        email = f"buyer-{uuid.uuid4().hex[:8]}@cloudmart.example"
+        created = self.http("POST", "/api/users", {"email": email, "name": "Lab Buyer", "password": "s3cret-pass"})
+        assert created.status == 201, f"registering failed: {created}"
+        login = self.http("POST", "/api/login", {"email": email, "password": "s3cret-pass"})
+        assert login.status == 200 and login.body["token"], f"logging in failed: {login}"
+        products = self.http("GET", "/shop/api/products")
+        assert products.status == 200 and len(products.body) >= 10, f"listing products failed: {products}"
+        chosen = [p for p in products.body if p["stock"] >= 2][:2]
+        items = [{"product_id": chosen[0]["id"], "quantity": 2}, {"product_id": chosen[1]["id"], "quantity": 1}]
+        order = self.http("POST", f"/api/users/{login.body['user_id']}/orders", {"items": items})
+        assert order.status == 201 and order.body["status"] == "paid", f"ordering failed: {order}"
+        return login.body["user_id"], order.body, chosen
+
+    def fingerprint(self) -> dict[str, tuple[int, str]]:
+        """Row count and checksum of every table that holds CloudMart's data, and of the catalogue:
+        a database that came back empty and seeded itself again differs (new password hashes,
+        timestamps and stock)."""
+        tables = {"userdb": ["users"], "orderdb": ["orders", "order_items"]}
+        found = {}
+        for database, names in tables.items():
+            for table in names:
+                checksum = "md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
+                rows = self.sql(database, f"SELECT count(*), {checksum} FROM {table} t")
+                found[f"{database}.{table}"] = (int(rows[0][0]), rows[0][1])
+        products = self.http("GET", "/shop/api/products")
+        assert products.status == 200, products
+        catalogue = json.dumps(sorted(products.body, key=lambda p: p["id"]), sort_keys=True)
+        found["catalog.products"] = (len(products.body), hashlib.md5(catalogue.encode()).hexdigest())
+        return found
 
     # --- the stores, read where the effects land ---------------------------------------------
 

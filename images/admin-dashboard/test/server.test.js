@@ -22,12 +22,12 @@ async function dashboard(env) {
 
 async function fakes(t) {
   const users = await startUpstream((req, res, body) => {
-    if (req.url === '/health') return json(res, 200, { status: 'ok' });
+    if (req.url === '/ready') return json(res, 200, { status: 'ready' });
     if (req.url.startsWith('/users?') || req.url === '/users') return json(res, 200, USERS);
     json(res, 200, { from: 'users', method: req.method, url: req.url, body });
   });
   const products = await startUpstream((req, res) => {
-    if (req.url === '/health') return json(res, 200, { status: 'ok' });
+    if (req.url === '/ready') return json(res, 200, { status: 'ready' });
     if (req.url === '/products') return json(res, 200, PRODUCTS);
     json(res, 404, { detail: 'product not found' });
   });
@@ -88,7 +88,7 @@ test('/admin/api/users and /admin/api/products reach the services without the pr
   assert.match(metrics, /http_request_duration_seconds_count\{method="GET",route="\/admin\/api\/products"\} 1/);
 });
 
-test('ready only while both services answer /health within 1 s; 502 while one is down', async (t) => {
+test('ready only while both services answer /ready within 1 s; 502 while one is down', async (t) => {
   const { users, products } = await fakes(t);
   const up = await dashboard({ USER_SERVICE_URL: users.url, PRODUCT_SERVICE_URL: products.url });
   t.after(() => up.svc.stop());

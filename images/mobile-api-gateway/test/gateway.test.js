@@ -25,7 +25,7 @@ async function gateway(env) {
 test('forwards users, login and orders to their services without /api', async (t) => {
   const users = await startUpstream((req, res, body) => {
     if (req.url === '/login') return json(res, 200, { user_id: 7, token: 't' });
-    if (req.url === '/health') return json(res, 200, { status: 'ok' });
+    if (req.url === '/ready') return json(res, 200, { status: 'ready' });
     json(res, req.method === 'POST' ? 201 : 200, { from: 'users', url: req.url, body });
   });
   const orders = await startUpstream((req, res) => json(res, 200, { from: 'orders', url: req.url }));

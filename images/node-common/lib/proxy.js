@@ -74,14 +74,15 @@ function createProxy({ name, baseUrl, timeoutMs = Number(process.env.UPSTREAM_TI
     });
   }
 
-  // Readiness check: the upstream's /health answers 2xx.
-  function health() {
+  // Readiness check: the upstream's /ready answers 2xx (an upstream that runs but cannot serve is
+  // of no more use than one that is down; its /health may also be a slow deep check).
+  function ready() {
     return new Promise((resolve, reject) => {
-      const probe = request('GET', '/health', { accept: 'application/json' });
+      const probe = request('GET', '/ready', { accept: 'application/json' });
       probe.on('response', (answer) => {
         answer.resume();
         if (answer.statusCode >= 200 && answer.statusCode < 300) resolve();
-        else reject(new Error(`${name} /health answered ${answer.statusCode}`));
+        else reject(new Error(`${name} /ready answered ${answer.statusCode}`));
       });
       probe.on('error', (err) => reject(new Error(`${name}: ${err.code || err.message}`)));
       probe.setTimeout(timeoutMs, () => probe.destroy(new Error('timed out')));
@@ -89,7 +90,7 @@ function createProxy({ name, baseUrl, timeoutMs = Number(process.env.UPSTREAM_TI
     });
   }
 
-  return { name, forward, health, close: () => agent.destroy() };
+  return { name, forward, ready, close: () => agent.destroy() };
 }
 
 module.exports = { createProxy };

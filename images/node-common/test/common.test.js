@@ -92,8 +92,8 @@ test('proxy forwards method, path, body and headers; 502 and 504 on failures', a
   const gone = await fetch(`${base}/gone`);
   assert.equal(gone.status, 502);
   assert.equal((await gone.json()).upstream, 'gone');
-  await assert.rejects(dead.health(), /gone/);
-  await good.health(); // the fake answers /health with 201, a 2xx
+  await assert.rejects(dead.ready(), /gone/);
+  await good.ready(); // the fake answers /ready with 201, a 2xx
 });
 
 test('static: files, SPA fallback, no way out of the root', async (t) => {

@@ -20,12 +20,12 @@ async function frontend(env) {
 
 async function fakes(t) {
   const users = await startUpstream((req, res, body) => {
-    if (req.url === '/health') return json(res, 200, { status: 'ok' });
+    if (req.url === '/ready') return json(res, 200, { status: 'ready' });
     if (req.url === '/login') return json(res, 200, { user_id: 7, token: 't' });
     json(res, req.method === 'POST' ? 201 : 200, { from: 'users', method: req.method, url: req.url, body });
   });
   const products = await startUpstream((req, res) => {
-    if (req.url === '/health') return json(res, 200, { status: 'ok' });
+    if (req.url === '/ready') return json(res, 200, { status: 'ready' });
     if (req.url === '/products') return json(res, 200, PRODUCTS);
     json(res, 404, { detail: 'product not found' });
   });
@@ -99,7 +99,7 @@ test('/shop/api is forwarded to user-service and product-service without its pre
   assert.match(metrics, /http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/shop\/api\/products\/\{id\}"\}/);
 });
 
-test('ready only while both services answer /health within 1 s; 502 while one is down', async (t) => {
+test('ready only while both services answer /ready within 1 s; 502 while one is down', async (t) => {
   const { users, products } = await fakes(t);
   const slow = await startUpstream((req, res) => setTimeout(() => json(res, 200, {}), 1500));
   t.after(() => slow.close());

@@ -69,7 +69,7 @@ public class OpsController {
         running.put("postgres", check(this::postgres));
         running.put("redis", check(this::redis));
         upstreams.forEach((name, upstream) ->
-                running.put(name, check(() -> upstream.healthy(CHECK_TIMEOUT) ? "ok" : "unhealthy or unreachable")));
+                running.put(name, check(() -> upstream.ready(CHECK_TIMEOUT) ? "ok" : "not ready or unreachable")));
         Map<String, Object> results = new LinkedHashMap<>();
         long deadline = System.nanoTime() + CHECK_TIMEOUT.toNanos() + TimeUnit.MILLISECONDS.toNanos(200);
         boolean ready = true;

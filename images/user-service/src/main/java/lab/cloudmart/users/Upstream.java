@@ -63,10 +63,13 @@ public class Upstream {
         }
     }
 
-    /** True when the upstream's /health answers 200 within the timeout given. */
-    public boolean healthy(Duration within) {
+    /**
+     * True when the upstream's /ready answers 200 within the timeout given: an upstream that runs
+     * but cannot serve is of no use either, and its /health may be a slow deep check.
+     */
+    public boolean ready(Duration within) {
         try {
-            HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + "/health")).timeout(within).GET().build();
+            HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + "/ready")).timeout(within).GET().build();
             return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
         } catch (IOException | IllegalArgumentException e) {
             return false;

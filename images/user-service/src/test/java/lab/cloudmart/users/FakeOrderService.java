@@ -19,7 +19,7 @@ final class FakeOrderService implements AutoCloseable {
 
     FakeOrderService() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/health", exchange -> answer(exchange, 200, "{\"status\":\"ok\"}"));
+        server.createContext("/ready", exchange -> answer(exchange, 200, "{\"status\":\"ready\"}"));
         server.createContext("/orders", this::orders);
         server.start();
     }

@@ -1,0 +1,151 @@
+"""break.yml, solve.yml and reset.yml on the real lab. Each round breaks every scenario (with the
+seed document's values, then with one learner's variants), observes the symptoms the seed
+describes, applies the reference repairs, and then a purchase works and no row of data is lost."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes.utils import parse_quantity
+
+from cloudmart_lab.paths import REPO
+from cloudmart_lab.runner import PlaybookRun, run_playbook
+from tests.lab.cloudmart import CloudMart
+from tests.lab.cluster import Cluster, eventually
+
+sys.path.insert(0, str(REPO / ".ansible" / "collections"))
+
+from ansible_collections.cloudmart.lab.plugins.filter.faults import fault_plan
+
+CATALOG = yaml.safe_load((REPO / "roles/faults/vars/main.yml").read_text())["faults_catalog"]
+STATE_FILE = REPO / ".lab" / "faults.json"
+API_SCENARIOS = "networking,storage,deployment"
+
+
+def playbook(name: str, lab_seed: str | None = None, **extravars: Any) -> PlaybookRun:
+    if lab_seed:
+        extravars["lab_seed"] = lab_seed
+    return run_playbook(f"playbooks/{name}.yml", extravars=extravars)
+
+
+def planned(lab_seed: str | None) -> dict[str, Any]:
+    return {fault["id"]: fault["value"] for scenario in fault_plan(CATALOG, None, lab_seed) for fault in scenario["faults"]}
+
+
+@pytest.fixture(scope="module")
+def shop(lab: Cluster) -> CloudMart:
+    lab.wait_until_settled()
+    return CloudMart(lab)
+
+
+def endpoints(lab: Cluster, namespace: str, name: str) -> list[str]:
+    found = lab.core.read_namespaced_endpoints(name, namespace)
+    return [address.ip for subset in found.subsets or [] for address in subset.addresses or []]
+
+
+def nslookup(lab: Cluster, name: str) -> str:
+    namespace = lab.namespace("dns")
+    _, log = lab.run_to_completion(namespace, f"nslookup-{uuid.uuid4().hex[:6]}", ["nslookup", name])
+    return log
+
+
+def pod_phases(lab: Cluster, namespace: str, selector: str) -> list[str]:
+    return [pod.status.phase for pod in lab.core.list_namespaced_pod(namespace, label_selector=selector).items]
+
+
+def scheduling_failures(lab: Cluster, namespace: str, prefix: str) -> str:
+    events = lab.core.list_namespaced_event(namespace, field_selector="reason=FailedScheduling").items
+    return " ".join(e.message for e in events if e.involved_object.name.startswith(prefix))
+
+
+def observe_networking(lab: Cluster, values: dict[str, Any]) -> None:
+    assert endpoints(lab, "backend", "user-service") == [], "user-service's selector must match no pod"
+    assert endpoints(lab, "backend", "product-service") == [], "product-service's selector must match no pod"
+    service = lab.core.read_namespaced_service("user-service", "backend")
+    assert service.spec.ports[0].target_port == values["user-service-target-port"]
+    denied = values["dns-nxdomain"]
+    assert "NXDOMAIN" in nslookup(lab, denied), f"nslookup {denied} from a pod must answer NXDOMAIN"
+    assert lab.core.read_namespaced_service(denied.split(".")[0], denied.split(".")[1]), "the denied Service still exists"
+
+
+def observe_storage(lab: Cluster, values: dict[str, Any]) -> None:
+    for claim in ("postgres-data", "mongodb-data"):
+        found = lab.core.read_namespaced_persistent_volume_claim(claim, "data")
+        assert found.status.phase == "Pending", f"claim {claim} is {found.status.phase}"
+        assert found.spec.storage_class_name == values[claim]["storage_class"]
+        assert found.spec.access_modes == values[claim]["access_modes"]
+    for app in ("postgres-user", "ferretdb"):
+        eventually(lambda app=app: pod_phases(lab, "data", f"app={app}") == ["Pending"], timeout=120,
+                   what=f"the {app} pod is Pending on its claim")
+    kept = [pv for pv in lab.core.list_persistent_volume().items
+            if pv.spec.claim_ref and pv.spec.claim_ref.name in ("postgres-data", "mongodb-data")]
+    assert len(kept) == 2 and all(pv.spec.persistent_volume_reclaim_policy == "Retain" for pv in kept), kept
+    assert all(pv.status.phase == "Available" for pv in kept), [pv.status.phase for pv in kept]
+
+
+def observe_deployment(lab: Cluster, values: dict[str, Any]) -> None:
+    def down() -> bool:
+        status = lab.apps.read_namespaced_deployment("order-service", "backend").status
+        return not status.available_replicas and not status.ready_replicas
+
+    eventually(down, timeout=120, what="every order-service pod is gone at once (maxUnavailable 100%)")
+    eventually(lambda: "Insufficient" in scheduling_failures(lab, "backend", "order-service"), timeout=60,
+               what="the new order-service pods fail to schedule for lack of CPU or memory")
+    wanted = {k: parse_quantity(v) for k, v in values["impossible-requests"].items()}
+    for node in lab.core.list_node().items:
+        has = {k: parse_quantity(node.status.allocatable[k]) for k in wanted}
+        assert any(wanted[k] > has[k] for k in wanted), f"the requests {wanted} fit node {node.metadata.name} ({has})"
+    history = [rs for rs in lab.apps.list_namespaced_replica_set("backend", label_selector="app=order-service").items]
+    assert len(history) >= 2, "kubectl rollout history must have the healthy revision to return to"
+
+
+def observe_control_plane(lab: Cluster, values: dict[str, Any]) -> None:
+    answer = lab.kubectl("get", "nodes", "--request-timeout=10s", check=False)
+    assert answer.returncode != 0, "the API server must not answer"
+    assert any(word in answer.stderr for word in ("refused", "timeout", "Timeout")), answer.stderr
+    node = lab.host(lab.settings.control_plane.name)
+    manifest = node.file("/etc/kubernetes/manifests/kube-apiserver.yaml").content_string
+    assert f"--etcd-servers={values['etcd-servers']}" in manifest and f"--secure-port={values['secure-port']}" in manifest
+    assert "port: 6443" in manifest, "the probes stay on 6443, as a real mis-edit leaves them"
+    backup = node.file("/var/lib/cloudmart-lab/backup/kube-apiserver.yaml")
+    assert backup.exists and "--secure-port=6443" in backup.content_string, "the healthy manifest is kept"
+    listening = node.check_output("ss -Htln")
+    assert ":6443 " not in listening, "the kubelet restarted the API server with the broken flags"
+
+
+@pytest.mark.parametrize("lab_seed", [None, "learner-07"], ids=["seed-values", "lab-seed-variant"])
+def test_break_every_scenario_observe_the_symptoms_then_solve_without_losing_data(lab: Cluster, shop: CloudMart, lab_seed):
+    values = planned(lab_seed)
+    before = shop.fingerprint()
+
+    broken = playbook("break", lab_seed, scenarios=API_SCENARIOS)
+    assert broken.ok, broken.failures
+    observe_networking(lab, values)
+    observe_storage(lab, values)
+    observe_deployment(lab, values)
+    assert shop.http("GET", "/shop/api/products", timeout=20).status >= 500, "the shop's catalogue must fail"
+
+    broken = playbook("break", lab_seed, scenarios="control-plane")
+    assert broken.ok, broken.failures
+    observe_control_plane(lab, values)
+    state = json.loads(STATE_FILE.read_text())
+    assert sorted(state) == sorted(s["name"] for s in CATALOG) and all(s["broken_at"] for s in state.values())
+    assert state["storage"]["values"]["postgres-data"] == values["postgres-data"]
+
+    again = playbook("break", lab_seed)
+    assert again.ok and again.changed == 0, f"breaking twice changed: {again.changed_tasks} {again.failures}"
+
+    solved = playbook("solve")
+    assert solved.ok, solved.failures
+    lab.wait_until_settled()
+    assert shop.fingerprint() == before, "every row of every store must be as it was before the break"
+    shop.purchase()
+    assert json.loads(STATE_FILE.read_text()) == {}
+
+    again = playbook("solve")
+    assert again.ok and again.changed == 0, f"solving a repaired lab changed: {again.changed_tasks}"
