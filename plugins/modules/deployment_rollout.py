@@ -7,10 +7,10 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: deployment_rollout
-short_description: Change a Deployment's rollout strategy and one container's image, requests and liveness probe
+short_description: Change a Deployment's rollout strategy and one container's image, resources and liveness probe
 description:
   - Changes what a new version's rollout changes: the update strategy, and for one container its
-    image, resource requests and liveness probe settings, plus labels of the pod template.
+    image, resources and liveness probe settings, plus labels of the pod template.
   - A change of the pod template is a new revision, as with C(kubectl apply): the Deployment rolls
     it out with its (new) strategy, and C(kubectl rollout history) lists the revision before it.
   - O(to_revision) first returns the pod template to the one of an earlier revision, as
@@ -29,7 +29,7 @@ options:
     type: str
     required: true
   container:
-    description: The container the image, requests and probe apply to; the one named as the Deployment by default.
+    description: The container the image, resources and probe apply to; the one named as the Deployment by default.
     type: str
   to_revision:
     description: Return the pod template to this revision first (C(deployment.kubernetes.io/revision) of its ReplicaSet).
@@ -40,8 +40,10 @@ options:
   image:
     description: The container's image.
     type: str
-  requests:
-    description: The container's resource requests, such as C({cpu: 100m, memory: 64Mi}).
+  resources:
+    description:
+      - The container's resources, exactly, such as C({requests: {cpu: 100m, memory: 64Mi}}); limits
+        left out are removed.
     type: dict
   liveness_probe:
     description: Fields of the container's liveness probe to set, such as C(timeoutSeconds); the others stay.
@@ -124,8 +126,8 @@ def rolled(deployment: dict, params: dict, template: dict | None) -> dict:
         raise KubeError(f"the Deployment has no container {name}")
     if params.get("image"):
         container["image"] = params["image"]
-    if params.get("requests"):
-        container.setdefault("resources", {})["requests"] = {k: str(v) for k, v in params["requests"].items()}
+    if params.get("resources"):
+        container["resources"] = {kind: {k: str(v) for k, v in amounts.items()} for kind, amounts in params["resources"].items()}
     if params.get("liveness_probe"):
         if "livenessProbe" not in container:
             raise KubeError(f"the container {name} has no liveness probe to change")
@@ -182,7 +184,7 @@ def main() -> None:
         "to_revision": {"type": "int"},
         "strategy": {"type": "dict"},
         "image": {"type": "str"},
-        "requests": {"type": "dict"},
+        "resources": {"type": "dict"},
         "liveness_probe": {"type": "dict"},
         "template_labels": {"type": "dict"},
     })

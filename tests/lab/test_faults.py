@@ -118,6 +118,38 @@ def observe_control_plane(lab: Cluster, values: dict[str, Any]) -> None:
     assert ":6443 " not in listening, "the kubelet restarted the API server with the broken flags"
 
 
+def test_break_refuses_an_unknown_scenario_and_changes_nothing(lab: Cluster):
+    run = playbook("break", scenarios="networking,dns")
+    assert not run.ok and run.changed == 0
+    message = " ".join(run.failures)
+    assert "unknown scenario dns: choose from control-plane, networking, storage, deployment" in message, message
+    assert not STATE_FILE.exists() or json.loads(STATE_FILE.read_text()) == {}
+
+
+def test_break_refuses_an_unhealthy_cluster_and_names_the_problem(lab: Cluster, shop: CloudMart):
+    stuck = {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "stuck", "namespace": "frontend"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "stuck"}}, "template": {
+            "metadata": {"labels": {"app": "stuck"}},
+            "spec": {"containers": [{"name": "main", "image": "localhost/cloudmart/absent:never"}]}}},
+    }
+    lab.apps.create_namespaced_deployment("frontend", stuck)
+    try:
+        run = playbook("break")
+        assert not run.ok and run.changed == 0
+        message = " ".join(run.failures)
+        assert "not healthy before the break" in message, message
+        assert "Deployment frontend/stuck has 0 of 1 replicas ready" in message, message
+        assert lab.core.read_namespaced_service("user-service", "backend").spec.selector == {"app": "user-service"}
+    finally:
+        lab.apps.delete_namespaced_deployment("stuck", "frontend")
+
+
+def test_solve_on_a_healthy_lab_changes_nothing(lab: Cluster, shop: CloudMart):
+    run = playbook("solve")
+    assert run.ok and run.changed == 0, f"solve changed a healthy lab: {run.changed_tasks} {run.failures}"
+
+
 @pytest.mark.parametrize("lab_seed", [None, "learner-07"], ids=["seed-values", "lab-seed-variant"])
 def test_break_every_scenario_observe_the_symptoms_then_solve_without_losing_data(lab: Cluster, shop: CloudMart, lab_seed):
     values = planned(lab_seed)
@@ -149,3 +181,22 @@ def test_break_every_scenario_observe_the_symptoms_then_solve_without_losing_dat
 
     again = playbook("solve")
     assert again.ok and again.changed == 0, f"solving a repaired lab changed: {again.changed_tasks}"
+
+
+def test_reset_returns_a_half_repaired_lab_to_its_baseline(lab: Cluster, shop: CloudMart):
+    broken = playbook("break", scenarios="networking,deployment")
+    assert broken.ok, broken.failures
+    # a learner's half repair: the product selector only
+    lab.core.patch_namespaced_service("product-service", "backend", {"spec": {"selector": {"app": "product-service"}}})
+    before = shop.fingerprint()
+
+    reset = run_playbook("reset.yml")
+    assert reset.ok, reset.failures
+    lab.wait_until_settled()
+    service = lab.core.read_namespaced_service("user-service", "backend")
+    assert service.spec.selector == {"app": "user-service"} and service.spec.ports[0].target_port == 8080
+    strategy = lab.apps.read_namespaced_deployment("order-service", "backend").spec.strategy.rolling_update
+    assert (str(strategy.max_surge), str(strategy.max_unavailable)) == ("1", "0")
+    assert json.loads(STATE_FILE.read_text()) == {}
+    assert shop.fingerprint() == before
+    shop.purchase()

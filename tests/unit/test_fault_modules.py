@@ -182,7 +182,7 @@ def deployment():
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
             "template": {"metadata": {"labels": {"app": "order-service", "version": "v1"}}, "spec": {"containers": [{
                 "name": "order-service", "image": "localhost/cloudmart/order-service:abc",
-                "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}},
+                "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
                 "livenessProbe": {"httpGet": {"path": "/health", "port": "http"}, "timeoutSeconds": 5, "periodSeconds": 10}}]}},
         },
     }
@@ -190,13 +190,13 @@ def deployment():
 
 def test_the_broken_rollout_changes_every_sub_fault_and_nothing_else():
     params = {"strategy": {"maxSurge": "0%", "maxUnavailable": "100%"}, "image": "order-service:v2.1-broken",
-              "requests": {"cpu": "2000m", "memory": "4Gi"}, "liveness_probe": {"timeoutSeconds": 1, "periodSeconds": 5},
+              "resources": {"requests": {"cpu": "2000m", "memory": "4Gi"}}, "liveness_probe": {"timeoutSeconds": 1, "periodSeconds": 5},
               "template_labels": {"version": "v2.1"}}
     after = deployment_rollout.rolled(deployment(), params, None)
     container = after["template"]["spec"]["containers"][0]
     assert after["strategy"]["rollingUpdate"] == {"maxSurge": "0%", "maxUnavailable": "100%"}
     assert container["image"] == "order-service:v2.1-broken"
-    assert container["resources"]["requests"] == {"cpu": "2000m", "memory": "4Gi"}
+    assert container["resources"] == {"requests": {"cpu": "2000m", "memory": "4Gi"}}, "as the seed's YAML: no limits"
     assert container["livenessProbe"] == {"httpGet": {"path": "/health", "port": "http"}, "timeoutSeconds": 1, "periodSeconds": 5}
     assert after["template"]["metadata"]["labels"] == {"app": "order-service", "version": "v2.1"}
     # as the API stores it: 2000m is 2, and the same rollout again is no change
