@@ -48,9 +48,13 @@ spec:
       httpGet:
         host: 172.30.0.10
         path: /livez
-        port: 6443
+        port: probe-port
         scheme: HTTPS
     name: kube-apiserver
+    ports:
+    - containerPort: 6443
+      name: probe-port
+      protocol: TCP
   hostNetwork: true
 """
 
@@ -83,7 +87,7 @@ def test_flags_are_set_in_place_and_the_probes_stay():
     assert before == {"etcd-servers": "https://127.0.0.1:2379", "secure-port": "6443"}
     command = yaml.safe_load(broken)["spec"]["containers"][0]["command"]
     assert "--etcd-servers=https://127.0.0.1:2380" in command and "--secure-port=6444" in command
-    assert yaml.safe_load(broken)["spec"]["containers"][0]["livenessProbe"]["httpGet"]["port"] == 6443
+    assert yaml.safe_load(broken)["spec"]["containers"][0]["ports"][0]["containerPort"] == 6443
     assert len(broken.splitlines()) == len(APISERVER.splitlines())
     repaired, _ = static_pod_flags.set_flags(broken, {"etcd-servers": "https://127.0.0.1:2379", "secure-port": "6443"})
     assert repaired == APISERVER
@@ -190,7 +194,8 @@ def deployment():
 
 def test_the_broken_rollout_changes_every_sub_fault_and_nothing_else():
     params = {"strategy": {"maxSurge": "0%", "maxUnavailable": "100%"}, "image": "order-service:v2.1-broken",
-              "resources": {"requests": {"cpu": "2000m", "memory": "4Gi"}}, "liveness_probe": {"timeoutSeconds": 1, "periodSeconds": 5},
+              "resources": {"requests": {"cpu": "2000m", "memory": "4Gi"}},
+              "liveness_probe": {"timeoutSeconds": 1, "periodSeconds": 5},
               "template_labels": {"version": "v2.1"}}
     after = deployment_rollout.rolled(deployment(), params, None)
     container = after["template"]["spec"]["containers"][0]
@@ -212,3 +217,46 @@ def test_undo_takes_the_revisions_template_without_its_hash_label():
     assert deployment_rollout.revision_template([other, rs], "u1", 1) == old
     with pytest.raises(KubeError, match="no revision 7"):
         deployment_rollout.revision_template([rs], "u1", 7)
+
+
+@pytest.fixture
+def unreachable_kubeconfig(tmp_path):
+    """A kubeconfig whose API server address has nothing listening."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "lab",
+        "clusters": [{"name": "lab", "cluster": {"server": f"https://127.0.0.1:{port}", "insecure-skip-tls-verify": True}}],
+        "users": [{"name": "admin", "user": {"token": "x"}}],
+        "contexts": [{"name": "lab", "context": {"cluster": "lab", "user": "admin"}}],
+    }))
+    return path
+
+
+@pytest.mark.parametrize(("module", "args"), [
+    ("service_routing", {"namespace": "backend", "name": "user-service", "target_port": 8080}),
+    ("coredns_nxdomain", {"names": ["payment-service.backend.svc.cluster.local"]}),
+    ("claim_spec", {"namespace": "data", "name": "postgres-data", "storage_class": "standard", "size": "1Gi"}),
+    ("deployment_rollout", {"namespace": "backend", "name": "order-service", "image": "x"}),
+])
+def test_an_api_module_says_in_one_line_that_the_api_server_does_not_answer(unreachable_kubeconfig, module, args):
+    result = run_module(f"cloudmart.lab.{module}", {"kubeconfig": unreachable_kubeconfig, **args})
+    assert result["failed"]
+    assert "the Kubernetes API server does not answer" in result["msg"] and "Traceback" not in result["msg"], result["msg"]
+    assert "\n" not in result["msg"]
+
+
+def test_cluster_health_reports_an_unreachable_api_server_as_a_problem(unreachable_kubeconfig):
+    result = run_module("cloudmart.lab.cluster_health", {"kubeconfig": unreachable_kubeconfig, "namespaces": ["data"]})
+    assert not result["failed"] and result["healthy"] is False and result["api_reachable"] is False
+    assert "does not answer" in result["problems"][0]
+
+
+def test_an_api_module_names_a_kubeconfig_it_cannot_read(tmp_path):
+    result = run_module("cloudmart.lab.service_routing", {"kubeconfig": tmp_path / "none", "namespace": "a", "name": "b",
+                                                          "target_port": 1})
+    assert result["failed"] and f"cannot read the kubeconfig {tmp_path / 'none'}" in result["msg"], result["msg"]
