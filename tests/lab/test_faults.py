@@ -169,6 +169,22 @@ def test_solve_on_a_healthy_lab_changes_nothing(lab: Cluster, shop: CloudMart):
     assert run.ok and run.changed == 0, f"solve changed a healthy lab: {run.changed_tasks} {run.failures}"
 
 
+def test_break_in_check_mode_reports_the_changes_and_makes_none(lab: Cluster, shop: CloudMart):
+    run = run_playbook("playbooks/break.yml", check=True)
+    assert run.ok and run.changed > 0, run.failures
+    service = lab.core.read_namespaced_service("user-service", "backend")
+    assert service.spec.selector == {"app": "user-service"} and service.spec.ports[0].target_port == 8080
+    assert lab.core.read_namespaced_persistent_volume_claim("postgres-data", "data").status.phase == "Bound"
+    assert lab.kubectl("get", "nodes", "--request-timeout=10s", check=False).returncode == 0
+    assert not STATE_FILE.exists() or json.loads(STATE_FILE.read_text()) == {}
+
+    tagged = run_playbook("playbooks/break.yml", check=True, tags="networking")
+    assert tagged.ok, tagged.failures
+    changed = " ".join(tagged.changed_tasks)
+    assert "Set the Services' selectors" in changed, changed
+    assert "API server's manifest" not in changed and "claims" not in changed, changed
+
+
 @pytest.mark.parametrize("lab_seed", [None, "learner-07"], ids=["seed-values", "lab-seed-variant"])
 def test_break_every_scenario_observe_the_symptoms_then_solve_without_losing_data(lab: Cluster, shop: CloudMart, lab_seed):
     values = planned(lab_seed)

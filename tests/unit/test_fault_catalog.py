@@ -78,3 +78,13 @@ def test_an_unknown_scenario_is_refused_with_the_known_names(scenarios):
 def test_scenarios_come_as_a_list_or_a_comma_separated_string_in_catalog_order():
     assert [s["name"] for s in fault_plan(CATALOG, "deployment, networking")] == ["networking", "deployment"]
     assert [s["name"] for s in fault_plan(CATALOG, [])] == [s["name"] for s in CATALOG]
+
+
+def test_every_strategy_removes_every_order_service_pod_at_once():
+    replicas = next(s for s in PLATFORM["platform_services"] if s["name"] == "order-service")["replicas"]
+    strategy = next(f for s in CATALOG for f in s["faults"] if f["id"] == "rollout-strategy")
+    for wrong in [strategy["seed"], *strategy["variants"]]:
+        unavailable = str(wrong["maxUnavailable"])
+        # Kubernetes rounds a percentage of maxUnavailable down
+        removed = int(unavailable[:-1]) * replicas // 100 if unavailable.endswith("%") else int(unavailable)
+        assert removed >= replicas and str(wrong["maxSurge"]) in ("0", "0%"), wrong
