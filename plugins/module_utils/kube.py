@@ -25,7 +25,6 @@ T = TypeVar("T")
 REQUEST_TIMEOUT = 15
 
 
-
 def run_kube_module(run_module: Callable[[Any], dict[str, Any]], argument_spec: dict[str, Any], **options: Any) -> None:
     """The main() of every API module: its options plus kubeconfig, check mode, and any KubeError
     reported as the module's one-line failure."""

@@ -105,14 +105,29 @@ def claim_spec(claim: object | None) -> dict | None:
     if claim is None:
         return None
     spec = claim.spec
-    return {"storage_class": spec.storage_class_name, "size": spec.resources.requests.get("storage"),
-            "access_modes": list(spec.access_modes or [])}
+    return {
+        "storage_class": spec.storage_class_name,
+        "size": spec.resources.requests.get("storage"),
+        "access_modes": list(spec.access_modes or []),
+    }
 
 
 def quantity(text: str) -> float:
     """A Kubernetes quantity such as 10Ti, 100Gi or 500M, in bytes."""
-    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
-             "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
+    units = {
+        "Ki": 2**10,
+        "Mi": 2**20,
+        "Gi": 2**30,
+        "Ti": 2**40,
+        "Pi": 2**50,
+        "Ei": 2**60,
+        "k": 10**3,
+        "M": 10**6,
+        "G": 10**9,
+        "T": 10**12,
+        "P": 10**15,
+        "E": 10**18,
+    }
     for unit, factor in sorted(units.items(), key=lambda item: -len(item[0])):
         if text.endswith(unit):
             return float(text[: -len(unit)]) * factor
@@ -122,9 +137,11 @@ def quantity(text: str) -> float:
 def volume_fits(volume: object, wanted: dict) -> bool:
     """Whether a claim with the wanted spec can bind to the volume."""
     spec = volume.spec
-    return (spec.storage_class_name == wanted["storage_class"]
-            and quantity(wanted["size"]) <= quantity(spec.capacity["storage"])
-            and set(wanted["access_modes"]) <= set(spec.access_modes or []))
+    return (
+        spec.storage_class_name == wanted["storage_class"]
+        and quantity(wanted["size"]) <= quantity(spec.capacity["storage"])
+        and set(wanted["access_modes"]) <= set(spec.access_modes or [])
+    )
 
 
 def kept_volume(core: object, namespace: str, name: str, claim: object | None) -> object | None:
@@ -132,16 +149,27 @@ def kept_volume(core: object, namespace: str, name: str, claim: object | None) -
     if claim is not None and claim.spec.volume_name:
         return call("cannot read the claim's volume", core.read_persistent_volume, claim.spec.volume_name)
     volumes = call("cannot list PersistentVolumes", core.list_persistent_volume).items
-    reserved = [v for v in volumes if v.spec.claim_ref and v.spec.claim_ref.namespace == namespace
-                and v.spec.claim_ref.name == name and v.status.phase in ("Available", "Released")]
+    reserved = [
+        v
+        for v in volumes
+        if v.spec.claim_ref
+        and v.spec.claim_ref.namespace == namespace
+        and v.spec.claim_ref.name == name
+        and v.status.phase in ("Available", "Released")
+    ]
     return reserved[0] if reserved else None
 
 
 def pods_mounting(core: object, namespace: str, name: str) -> list[str]:
     pods = call(f"cannot list the pods of {namespace}", core.list_namespaced_pod, namespace).items
-    return [pod.metadata.name for pod in pods if any(
-        volume.persistent_volume_claim and volume.persistent_volume_claim.claim_name == name
-        for volume in pod.spec.volumes or [])]
+    return [
+        pod.metadata.name
+        for pod in pods
+        if any(
+            volume.persistent_volume_claim and volume.persistent_volume_claim.claim_name == name
+            for volume in pod.spec.volumes or []
+        )
+    ]
 
 
 def run_module(module: AnsibleModule) -> dict:
@@ -155,8 +183,15 @@ def run_module(module: AnsibleModule) -> dict:
     before = claim_spec(claim)
     after = {"storage_class": params["storage_class"], "size": params["size"], "access_modes": params["access_modes"]}
     volume = kept_volume(core, namespace, name, claim)
-    result = {"changed": before != after, "before": before, "after": after, "bound": False, "deleted_pods": [],
-              "volume": volume.metadata.name if volume else None, "diff": {"before": before or {}, "after": after}}
+    result = {
+        "changed": before != after,
+        "before": before,
+        "after": after,
+        "bound": False,
+        "deleted_pods": [],
+        "volume": volume.metadata.name if volume else None,
+        "diff": {"before": before or {}, "after": after},
+    }
     if not result["changed"]:
         result["bound"] = claim.status.phase == "Bound"
         return result
@@ -170,20 +205,30 @@ def run_module(module: AnsibleModule) -> dict:
         for pod in pods_mounting(core, namespace, name):
             call(f"cannot delete pod {namespace}/{pod}", core.delete_namespaced_pod, pod, namespace)
             result["deleted_pods"].append(pod)
-        wait_until(lambda: get_or_none(f"cannot read {where}", core.read_namespaced_persistent_volume_claim, name, namespace)
-                   is None, timeout, f"{where} is deleted (a pod still mounting it keeps it)")
+        wait_until(
+            lambda: get_or_none(f"cannot read {where}", core.read_namespaced_persistent_volume_claim, name, namespace) is None,
+            timeout,
+            f"{where} is deleted (a pod still mounting it keeps it)",
+        )
     if volume is not None:
         reserve(core, volume.metadata.name, namespace, name)
 
     fits = volume is not None and volume_fits(volume, after)
-    body = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": {"name": name, "namespace": namespace, "labels": claim.metadata.labels if claim else None},
-            "spec": {"storageClassName": after["storage_class"], "accessModes": after["access_modes"],
-                     "resources": {"requests": {"storage": after["size"]}},
-                     # naming the kept volume binds at once, even with a WaitForFirstConsumer class
-                     **({"volumeName": volume.metadata.name} if fits else {})}}
+    body = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name, "namespace": namespace, "labels": claim.metadata.labels if claim else None},
+        "spec": {
+            "storageClassName": after["storage_class"],
+            "accessModes": after["access_modes"],
+            "resources": {"requests": {"storage": after["size"]}},
+            # naming the kept volume binds at once, even with a WaitForFirstConsumer class
+            **({"volumeName": volume.metadata.name} if fits else {}),
+        },
+    }
     call(f"cannot create {where}", core.create_namespaced_persistent_volume_claim, namespace, body)
     if fits:
+
         def bound() -> bool:
             claim = call(f"cannot read {where}", core.read_namespaced_persistent_volume_claim, name, namespace)
             return claim.status.phase == "Bound"
@@ -199,15 +244,19 @@ def keep(core: object, volume: object) -> None:
     if volume.spec.persistent_volume_reclaim_policy == "Retain":
         return
     original = annotations.get(ORIGINAL_POLICY, volume.spec.persistent_volume_reclaim_policy)
-    patch = {"metadata": {"annotations": {ORIGINAL_POLICY: original}},
-             "spec": {"persistentVolumeReclaimPolicy": "Retain"}}
+    patch = {"metadata": {"annotations": {ORIGINAL_POLICY: original}}, "spec": {"persistentVolumeReclaimPolicy": "Retain"}}
     call(f"cannot keep the volume {volume.metadata.name}", core.patch_persistent_volume, volume.metadata.name, patch)
 
 
 def reserve(core: object, volume: str, namespace: str, name: str) -> None:
     """Release the volume from the deleted claim and reserve it for the next claim of that name."""
-    patch = [{"op": "replace", "path": "/spec/claimRef",
-              "value": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": namespace, "name": name}}]
+    patch = [
+        {
+            "op": "replace",
+            "path": "/spec/claimRef",
+            "value": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": namespace, "name": name},
+        }
+    ]
     call(f"cannot reserve the volume {volume} for the claim", core.patch_persistent_volume, volume, patch)
 
     def available() -> bool:
@@ -217,14 +266,17 @@ def reserve(core: object, volume: str, namespace: str, name: str) -> None:
 
 
 def main() -> None:
-    run_kube_module(run_module, {
-        "namespace": {"type": "str", "required": True},
-        "name": {"type": "str", "required": True},
-        "storage_class": {"type": "str", "required": True},
-        "size": {"type": "str", "required": True},
-        "access_modes": {"type": "list", "elements": "str", "default": ["ReadWriteOnce"]},
-        "wait_timeout": {"type": "int", "default": 180},
-    })
+    run_kube_module(
+        run_module,
+        {
+            "namespace": {"type": "str", "required": True},
+            "name": {"type": "str", "required": True},
+            "storage_class": {"type": "str", "required": True},
+            "size": {"type": "str", "required": True},
+            "access_modes": {"type": "list", "elements": "str", "default": ["ReadWriteOnce"]},
+            "wait_timeout": {"type": "int", "default": 180},
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -82,8 +82,11 @@ def workload_problems(kind: str, items: list) -> list[str]:
 
 
 def claim_problems(claims: list) -> list[str]:
-    return [f"claim {c.metadata.namespace}/{c.metadata.name} is {c.status.phase}, not Bound"
-            for c in claims if c.status.phase != "Bound"]
+    return [
+        f"claim {c.metadata.namespace}/{c.metadata.name} is {c.status.phase}, not Bound"
+        for c in claims
+        if c.status.phase != "Bound"
+    ]
 
 
 def run_module(module: AnsibleModule) -> dict:
@@ -104,9 +107,12 @@ def run_module(module: AnsibleModule) -> dict:
 
 
 def main() -> None:
-    run_kube_module(run_module, {
-        "namespaces": {"type": "list", "elements": "str", "default": []},
-    })
+    run_kube_module(
+        run_module,
+        {
+            "namespaces": {"type": "list", "elements": "str", "default": []},
+        },
+    )
 
 
 if __name__ == "__main__":

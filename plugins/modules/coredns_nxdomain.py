@@ -88,8 +88,10 @@ def name_pattern(name: str) -> str:
 
 def stanza(name: str, indent: str) -> str:
     inner = indent + "    "
-    return (f'{indent}template ANY ANY {{\n{inner}match "{name_pattern(name)}"\n{inner}rcode NXDOMAIN\n'
-            f"{inner}fallthrough\n{indent}}}\n")
+    return (
+        f'{indent}template ANY ANY {{\n{inner}match "{name_pattern(name)}"\n{inner}rcode NXDOMAIN\n'
+        f"{inner}fallthrough\n{indent}}}\n"
+    )
 
 
 def _blocks(lines: list[str]) -> list[tuple[int, int]]:
@@ -152,8 +154,13 @@ def run_module(module: AnsibleModule) -> dict:
     result = {"changed": after != before, "corefile": after, "diff": {"before": before, "after": after}}
     if not result["changed"] or module.check_mode:
         return result
-    call(f"cannot update {where}", core.patch_namespaced_config_map, params["configmap"], params["namespace"],
-         {"data": {"Corefile": after}})
+    call(
+        f"cannot update {where}",
+        core.patch_namespaced_config_map,
+        params["configmap"],
+        params["namespace"],
+        {"data": {"Corefile": after}},
+    )
     if params["deployment"]:
         restart(apps, params["namespace"], params["deployment"], params["wait_timeout"])
     return result
@@ -170,21 +177,27 @@ def restart(apps: object, namespace: str, name: str, timeout: int) -> None:
     def rolled_out() -> bool:
         status = call(f"cannot read {where}", apps.read_namespaced_deployment, name, namespace).status
         replicas = status.replicas or 0
-        return ((status.observed_generation or 0) >= generation and (status.updated_replicas or 0) == replicas
-                and (status.available_replicas or 0) == replicas)
+        return (
+            (status.observed_generation or 0) >= generation
+            and (status.updated_replicas or 0) == replicas
+            and (status.available_replicas or 0) == replicas
+        )
 
     wait_until(rolled_out, timeout, f"{where} is restarted")
 
 
 def main() -> None:
-    run_kube_module(run_module, {
-        "names": {"type": "list", "elements": "str", "required": True},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        "namespace": {"type": "str", "default": "kube-system"},
-        "configmap": {"type": "str", "default": "coredns"},
-        "deployment": {"type": "str", "default": "coredns"},
-        "wait_timeout": {"type": "int", "default": 120},
-    })
+    run_kube_module(
+        run_module,
+        {
+            "names": {"type": "list", "elements": "str", "required": True},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "namespace": {"type": "str", "default": "kube-system"},
+            "configmap": {"type": "str", "default": "coredns"},
+            "deployment": {"type": "str", "default": "coredns"},
+            "wait_timeout": {"type": "int", "default": 120},
+        },
+    )
 
 
 if __name__ == "__main__":

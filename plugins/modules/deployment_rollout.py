@@ -154,9 +154,13 @@ def run_module(module: AnsibleModule) -> dict:
         template = revision_template(replica_sets["items"], deployment["metadata"]["uid"], params["to_revision"])
     before = {"strategy": deployment["spec"].get("strategy", {}), "template": deployment["spec"]["template"]}
     after = rolled(deployment, params, template)
-    result = {"changed": normalized(after) != normalized(before), "before": before, "after": after,
-              "revision": int(deployment["metadata"].get("annotations", {}).get(REVISION, 0)),
-              "diff": {"before": before, "after": after}}
+    result = {
+        "changed": normalized(after) != normalized(before),
+        "before": before,
+        "after": after,
+        "revision": int(deployment["metadata"].get("annotations", {}).get(REVISION, 0)),
+        "diff": {"before": before, "after": after},
+    }
     if result["changed"] and not module.check_mode:
         deployment["spec"].update(after)
         call(f"cannot update {where}", apps.replace_namespaced_deployment, name, namespace, deployment)
@@ -177,17 +181,20 @@ def normalized(rollout: dict) -> dict:
 
 
 def main() -> None:
-    run_kube_module(run_module, {
-        "namespace": {"type": "str", "required": True},
-        "name": {"type": "str", "required": True},
-        "container": {"type": "str"},
-        "to_revision": {"type": "int"},
-        "strategy": {"type": "dict"},
-        "image": {"type": "str"},
-        "resources": {"type": "dict"},
-        "liveness_probe": {"type": "dict"},
-        "template_labels": {"type": "dict"},
-    })
+    run_kube_module(
+        run_module,
+        {
+            "namespace": {"type": "str", "required": True},
+            "name": {"type": "str", "required": True},
+            "container": {"type": "str"},
+            "to_revision": {"type": "int"},
+            "strategy": {"type": "dict"},
+            "image": {"type": "str"},
+            "resources": {"type": "dict"},
+            "liveness_probe": {"type": "dict"},
+            "template_labels": {"type": "dict"},
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -117,13 +117,17 @@ def run_module(module: AnsibleModule) -> dict:
 
 
 def main() -> None:
-    run_kube_module(run_module, {
-        "namespace": {"type": "str", "required": True},
-        "name": {"type": "str", "required": True},
-        "selector": {"type": "dict"},
-        "port": {"type": "int"},
-        "target_port": {"type": "raw"},
-    }, required_one_of=[("selector", "target_port")])
+    run_kube_module(
+        run_module,
+        {
+            "namespace": {"type": "str", "required": True},
+            "name": {"type": "str", "required": True},
+            "selector": {"type": "dict"},
+            "port": {"type": "int"},
+            "target_port": {"type": "raw"},
+        },
+        required_one_of=[("selector", "target_port")],
+    )
 
 
 if __name__ == "__main__":

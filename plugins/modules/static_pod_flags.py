@@ -98,7 +98,7 @@ def set_flags(text: str, flags: dict[str, str]) -> tuple[str, dict[str, str | No
         if last is None:
             raise ManifestError("its command has no --flag=value items")
         match, at = last
-        lines[at + 1:at + 1] = [f"{match.group(1)}--{name}={flags[name]}\n" for name in missing]
+        lines[at + 1 : at + 1] = [f"{match.group(1)}--{name}={flags[name]}\n" for name in missing]
     return "".join(lines), before
 
 
@@ -115,8 +115,12 @@ def run_module(module: AnsibleModule) -> dict:
         new_text, before = set_flags(text, flags)
     except ManifestError as err:
         module.fail_json(msg=f"{path}: {err}")
-    result = {"changed": new_text != text, "before": before, "after": flags, "diff": {"before": text, "after": new_text,
-              "before_header": path, "after_header": path}}
+    result = {
+        "changed": new_text != text,
+        "before": before,
+        "after": flags,
+        "diff": {"before": text, "after": new_text, "before_header": path, "after_header": path},
+    }
     backup = params["backup_path"]
     if backup:
         result["backup_path"] = backup

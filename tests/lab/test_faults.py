@@ -99,10 +99,16 @@ def observe_storage(lab: Cluster, values: dict[str, Any]) -> None:
         assert found.spec.storage_class_name == values[claim]["storage_class"]
         assert found.spec.access_modes == values[claim]["access_modes"]
     for app in ("postgres-user", "ferretdb"):
-        eventually(lambda app=app: pod_phases(lab, "data", f"app={app}") == ["Pending"], timeout=120,
-                   what=f"the {app} pod is Pending on its claim")
-    kept = [pv for pv in lab.core.list_persistent_volume().items
-            if pv.spec.claim_ref and pv.spec.claim_ref.name in ("postgres-data", "mongodb-data")]
+        eventually(
+            lambda app=app: pod_phases(lab, "data", f"app={app}") == ["Pending"],
+            timeout=120,
+            what=f"the {app} pod is Pending on its claim",
+        )
+    kept = [
+        pv
+        for pv in lab.core.list_persistent_volume().items
+        if pv.spec.claim_ref and pv.spec.claim_ref.name in ("postgres-data", "mongodb-data")
+    ]
     assert len(kept) == 2 and all(pv.spec.persistent_volume_reclaim_policy == "Retain" for pv in kept), kept
     assert all(pv.status.phase == "Available" for pv in kept), [pv.status.phase for pv in kept]
 
@@ -113,8 +119,11 @@ def observe_deployment(lab: Cluster, values: dict[str, Any]) -> None:
         return not status.available_replicas and not status.ready_replicas
 
     eventually(down, timeout=120, what="every order-service pod is gone at once (maxUnavailable 100%)")
-    eventually(lambda: "Insufficient" in scheduling_failures(lab, "backend", "order-service"), timeout=60,
-               what="the new order-service pods fail to schedule for lack of CPU or memory")
+    eventually(
+        lambda: "Insufficient" in scheduling_failures(lab, "backend", "order-service"),
+        timeout=60,
+        what="the new order-service pods fail to schedule for lack of CPU or memory",
+    )
     wanted = {k: parse_quantity(v) for k, v in values["impossible-requests"].items()}
     for node in lab.core.list_node().items:
         has = {k: parse_quantity(node.status.allocatable[k]) for k in wanted}
@@ -147,10 +156,17 @@ def test_break_refuses_an_unknown_scenario_and_changes_nothing(lab: Cluster):
 
 def test_break_refuses_an_unhealthy_cluster_and_names_the_problem(lab: Cluster, shop: CloudMart):
     stuck = {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "stuck", "namespace": "frontend"},
-        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "stuck"}}, "template": {
-            "metadata": {"labels": {"app": "stuck"}},
-            "spec": {"containers": [{"name": "main", "image": "localhost/cloudmart/absent:never"}]}}},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "stuck", "namespace": "frontend"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "stuck"}},
+            "template": {
+                "metadata": {"labels": {"app": "stuck"}},
+                "spec": {"containers": [{"name": "main", "image": "localhost/cloudmart/absent:never"}]},
+            },
+        },
     }
     lab.apps.create_namespaced_deployment("frontend", stuck)
     try:
@@ -219,11 +235,11 @@ def test_break_every_scenario_observe_the_symptoms_then_solve_without_losing_dat
 
 
 def test_reset_returns_a_half_repaired_lab_to_its_baseline(lab: Cluster, shop: CloudMart):
+    before = shop.fingerprint()
     broken = playbook("break", scenarios="networking,deployment")
     assert broken.ok, broken.failures
     # a learner's half repair: the product selector only
     lab.core.patch_namespaced_service("product-service", "backend", {"spec": {"selector": {"app": "product-service"}}})
-    before = shop.fingerprint()
 
     reset = run_playbook("reset.yml")
     assert reset.ok, reset.failures

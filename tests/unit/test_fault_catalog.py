@@ -24,7 +24,11 @@ def values(plan):
 
 def test_the_four_scenarios_of_the_seed_with_their_time_boxes_and_points():
     assert [(s["name"], s["time_box_minutes"]) for s in CATALOG] == [
-        ("control-plane", 25), ("networking", 25), ("storage", 20), ("deployment", 20)]
+        ("control-plane", 25),
+        ("networking", 25),
+        ("storage", 20),
+        ("deployment", 20),
+    ]
     assert sum(s["points"] for s in CATALOG) == 100
     for scenario in CATALOG:
         assert scenario["symptoms"] and scenario["repair"] and len(scenario["hints"]) >= 3, scenario["name"]

@@ -168,13 +168,16 @@ def volume(storage_class="standard", capacity="1Gi", modes=("ReadWriteOnce",)):
     return Obj(spec=Obj(storage_class_name=storage_class, capacity={"storage": capacity}, access_modes=list(modes)))
 
 
-@pytest.mark.parametrize(("wanted", "fits"), [
-    ({"storage_class": "standard", "size": "1Gi", "access_modes": ["ReadWriteOnce"]}, True),
-    ({"storage_class": "standard", "size": "512Mi", "access_modes": ["ReadWriteOnce"]}, True),
-    ({"storage_class": "fast-ssd-nonexistent", "size": "10Ti", "access_modes": ["ReadWriteOnce"]}, False),
-    ({"storage_class": "standard", "size": "1Gi", "access_modes": ["ReadWriteMany"]}, False),
-    ({"storage_class": "standard", "size": "2Gi", "access_modes": ["ReadWriteOnce"]}, False),
-])
+@pytest.mark.parametrize(
+    ("wanted", "fits"),
+    [
+        ({"storage_class": "standard", "size": "1Gi", "access_modes": ["ReadWriteOnce"]}, True),
+        ({"storage_class": "standard", "size": "512Mi", "access_modes": ["ReadWriteOnce"]}, True),
+        ({"storage_class": "fast-ssd-nonexistent", "size": "10Ti", "access_modes": ["ReadWriteOnce"]}, False),
+        ({"storage_class": "standard", "size": "1Gi", "access_modes": ["ReadWriteMany"]}, False),
+        ({"storage_class": "standard", "size": "2Gi", "access_modes": ["ReadWriteOnce"]}, False),
+    ],
+)
 def test_a_claim_binds_back_to_the_kept_volume_only_when_the_volume_can_serve_it(wanted, fits):
     assert claim_spec.volume_fits(volume(), wanted) is fits
 
@@ -184,19 +187,35 @@ def deployment():
         "metadata": {"name": "order-service", "uid": "u1", "annotations": {deployment_rollout.REVISION: "2"}},
         "spec": {
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-            "template": {"metadata": {"labels": {"app": "order-service", "version": "v1"}}, "spec": {"containers": [{
-                "name": "order-service", "image": "localhost/cloudmart/order-service:abc",
-                "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
-                "livenessProbe": {"httpGet": {"path": "/health", "port": "http"}, "timeoutSeconds": 5, "periodSeconds": 10}}]}},
+            "template": {
+                "metadata": {"labels": {"app": "order-service", "version": "v1"}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "order-service",
+                            "image": "localhost/cloudmart/order-service:abc",
+                            "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
+                            "livenessProbe": {
+                                "httpGet": {"path": "/health", "port": "http"},
+                                "timeoutSeconds": 5,
+                                "periodSeconds": 10,
+                            },
+                        }
+                    ]
+                },
+            },
         },
     }
 
 
 def test_the_broken_rollout_changes_every_sub_fault_and_nothing_else():
-    params = {"strategy": {"maxSurge": "0%", "maxUnavailable": "100%"}, "image": "order-service:v2.1-broken",
-              "resources": {"requests": {"cpu": "2000m", "memory": "4Gi"}},
-              "liveness_probe": {"timeoutSeconds": 1, "periodSeconds": 5},
-              "template_labels": {"version": "v2.1"}}
+    params = {
+        "strategy": {"maxSurge": "0%", "maxUnavailable": "100%"},
+        "image": "order-service:v2.1-broken",
+        "resources": {"requests": {"cpu": "2000m", "memory": "4Gi"}},
+        "liveness_probe": {"timeoutSeconds": 1, "periodSeconds": 5},
+        "template_labels": {"version": "v2.1"},
+    }
     after = deployment_rollout.rolled(deployment(), params, None)
     container = after["template"]["spec"]["containers"][0]
     assert after["strategy"]["rollingUpdate"] == {"maxSurge": "0%", "maxUnavailable": "100%"}
@@ -211,8 +230,10 @@ def test_the_broken_rollout_changes_every_sub_fault_and_nothing_else():
 
 def test_undo_takes_the_revisions_template_without_its_hash_label():
     old = deployment()["spec"]["template"]
-    rs = {"metadata": {"ownerReferences": [{"uid": "u1"}], "annotations": {deployment_rollout.REVISION: "1"}},
-          "spec": {"template": {**old, "metadata": {"labels": {**old["metadata"]["labels"], "pod-template-hash": "x"}}}}}
+    rs = {
+        "metadata": {"ownerReferences": [{"uid": "u1"}], "annotations": {deployment_rollout.REVISION: "1"}},
+        "spec": {"template": {**old, "metadata": {"labels": {**old["metadata"]["labels"], "pod-template-hash": "x"}}}},
+    }
     other = {"metadata": {"ownerReferences": [{"uid": "u2"}], "annotations": {deployment_rollout.REVISION: "1"}}, "spec": {}}
     assert deployment_rollout.revision_template([other, rs], "u1", 1) == old
     with pytest.raises(KubeError, match="no revision 7"):
@@ -228,21 +249,32 @@ def unreachable_kubeconfig(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     path = tmp_path / "kubeconfig"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "lab",
-        "clusters": [{"name": "lab", "cluster": {"server": f"https://127.0.0.1:{port}", "insecure-skip-tls-verify": True}}],
-        "users": [{"name": "admin", "user": {"token": "x"}}],
-        "contexts": [{"name": "lab", "context": {"cluster": "lab", "user": "admin"}}],
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "lab",
+                "clusters": [
+                    {"name": "lab", "cluster": {"server": f"https://127.0.0.1:{port}", "insecure-skip-tls-verify": True}}
+                ],
+                "users": [{"name": "admin", "user": {"token": "x"}}],
+                "contexts": [{"name": "lab", "context": {"cluster": "lab", "user": "admin"}}],
+            }
+        )
+    )
     return path
 
 
-@pytest.mark.parametrize(("module", "args"), [
-    ("service_routing", {"namespace": "backend", "name": "user-service", "target_port": 8080}),
-    ("coredns_nxdomain", {"names": ["payment-service.backend.svc.cluster.local"]}),
-    ("claim_spec", {"namespace": "data", "name": "postgres-data", "storage_class": "standard", "size": "1Gi"}),
-    ("deployment_rollout", {"namespace": "backend", "name": "order-service", "image": "x"}),
-])
+@pytest.mark.parametrize(
+    ("module", "args"),
+    [
+        ("service_routing", {"namespace": "backend", "name": "user-service", "target_port": 8080}),
+        ("coredns_nxdomain", {"names": ["payment-service.backend.svc.cluster.local"]}),
+        ("claim_spec", {"namespace": "data", "name": "postgres-data", "storage_class": "standard", "size": "1Gi"}),
+        ("deployment_rollout", {"namespace": "backend", "name": "order-service", "image": "x"}),
+    ],
+)
 def test_an_api_module_says_in_one_line_that_the_api_server_does_not_answer(unreachable_kubeconfig, module, args):
     result = run_module(f"cloudmart.lab.{module}", {"kubeconfig": unreachable_kubeconfig, **args})
     assert result["failed"]
@@ -257,6 +289,7 @@ def test_cluster_health_reports_an_unreachable_api_server_as_a_problem(unreachab
 
 
 def test_an_api_module_names_a_kubeconfig_it_cannot_read(tmp_path):
-    result = run_module("cloudmart.lab.service_routing", {"kubeconfig": tmp_path / "none", "namespace": "a", "name": "b",
-                                                          "target_port": 1})
+    result = run_module(
+        "cloudmart.lab.service_routing", {"kubeconfig": tmp_path / "none", "namespace": "a", "name": "b", "target_port": 1}
+    )
     assert result["failed"] and f"cannot read the kubeconfig {tmp_path / 'none'}" in result["msg"], result["msg"]

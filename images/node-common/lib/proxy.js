@@ -16,7 +16,7 @@ function createProxy({ name, baseUrl, timeoutMs = Number(process.env.UPSTREAM_TI
   const agent = new transport.Agent({ keepAlive: true, maxSockets: 100 });
   const basePath = target.pathname.replace(/\/$/, '');
 
-  function request(method, path, headers) {
+  function request(method, path, headers, { fresh = false } = {}) {
     return transport.request({
       protocol: target.protocol,
       hostname: target.hostname,
@@ -24,7 +24,8 @@ function createProxy({ name, baseUrl, timeoutMs = Number(process.env.UPSTREAM_TI
       method,
       path: basePath + path,
       headers: { ...headers, host: target.host },
-      agent,
+      // fresh: a connection of its own, closed after the answer
+      agent: fresh ? false : agent,
     });
   }
 
@@ -78,7 +79,10 @@ function createProxy({ name, baseUrl, timeoutMs = Number(process.env.UPSTREAM_TI
   // of no more use than one that is down; its /health may also be a slow deep check).
   function ready() {
     return new Promise((resolve, reject) => {
-      const probe = request('GET', '/ready', { accept: 'application/json' });
+      // A new connection each time: a kept-alive one stays pinned to the pod it first reached
+      // (seen in the lab: to an address a Service no longer routes to, answered by another pod),
+      // and readiness must follow the Service as it is now.
+      const probe = request('GET', '/ready', { accept: 'application/json' }, { fresh: true });
       probe.on('response', (answer) => {
         answer.resume();
         if (answer.statusCode >= 200 && answer.statusCode < 300) resolve();

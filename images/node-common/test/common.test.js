@@ -120,3 +120,21 @@ test('static: files, SPA fallback, no way out of the root', async (t) => {
     assert.doesNotMatch(await (await fetch(`${base}${sneaky}`)).text(), /secret/);
   }
 });
+
+test('the readiness check opens a new connection each time, so it follows the Service as it is now', async (t) => {
+  const http = require('node:http');
+  let connections = 0;
+  const server = http.createServer((req, res) => json(res, 200, { status: 'ready' }));
+  server.on('connection', () => { connections += 1; });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const upstream = createProxy({ name: 'up', baseUrl: `http://127.0.0.1:${server.address().port}` });
+  t.after(() => {
+    upstream.close();
+    server.closeAllConnections();
+    server.close();
+  });
+  await upstream.ready();
+  await upstream.ready();
+  await upstream.ready();
+  assert.equal(connections, 3);
+});
