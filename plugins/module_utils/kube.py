@@ -5,6 +5,7 @@ errors turned into one readable sentence instead of a traceback."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -83,8 +84,6 @@ def get_or_none(what: str, func: Callable[..., T], *args: Any, **kwargs: Any) ->
 
 
 def api_message(err: Any) -> str:
-    import json
-
     try:
         return json.loads(err.body)["message"]
     except (TypeError, ValueError, KeyError):

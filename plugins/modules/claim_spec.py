@@ -112,34 +112,14 @@ def claim_spec(claim: object | None) -> dict | None:
     }
 
 
-def quantity(text: str) -> float:
-    """A Kubernetes quantity such as 10Ti, 100Gi or 500M, in bytes."""
-    units = {
-        "Ki": 2**10,
-        "Mi": 2**20,
-        "Gi": 2**30,
-        "Ti": 2**40,
-        "Pi": 2**50,
-        "Ei": 2**60,
-        "k": 10**3,
-        "M": 10**6,
-        "G": 10**9,
-        "T": 10**12,
-        "P": 10**15,
-        "E": 10**18,
-    }
-    for unit, factor in sorted(units.items(), key=lambda item: -len(item[0])):
-        if text.endswith(unit):
-            return float(text[: -len(unit)]) * factor
-    return float(text)
-
-
 def volume_fits(volume: object, wanted: dict) -> bool:
     """Whether a claim with the wanted spec can bind to the volume."""
+    from kubernetes.utils import parse_quantity
+
     spec = volume.spec
     return (
         spec.storage_class_name == wanted["storage_class"]
-        and quantity(wanted["size"]) <= quantity(spec.capacity["storage"])
+        and parse_quantity(wanted["size"]) <= parse_quantity(spec.capacity["storage"])
         and set(wanted["access_modes"]) <= set(spec.access_modes or [])
     )
 
