@@ -18,6 +18,7 @@ from cloudmart_lab.paths import REPO
 from cloudmart_lab.runner import PlaybookRun, run_playbook
 from tests.lab.cloudmart import CloudMart
 from tests.lab.cluster import Cluster, eventually
+from tests.lab.verification import Verification, verify
 
 sys.path.insert(0, str(REPO / ".ansible" / "collections"))
 
@@ -146,6 +147,65 @@ def observe_control_plane(lab: Cluster, values: dict[str, Any]) -> None:
     assert ":6443 " not in listening, "the kubelet restarted the API server with the broken flags"
 
 
+# What verify must find after the API scenarios' break, per scenario: the checks that fail, and
+# words their findings must contain (the objects, never the injected values).
+EXPECTED_FINDINGS = {
+    "networking": {
+        "services-have-endpoints": ["backend/user-service", "backend/product-service"],
+        "service-names-resolve": ["does not resolve"],
+        "service-target-ports": ["backend/user-service"],
+        "service-selectors": ["backend/user-service", "backend/product-service"],
+        "network-policies-admit-callers": ["payment-service", "order-service"],
+    },
+    "storage": {
+        "claims-bound": ["data/postgres-data", "data/mongodb-data"],
+        "data-layer-ready": ["postgres-user", "ferretdb"],
+        "claim-storage-classes": ["data/postgres-data"],
+        "claim-specs-satisfiable": ["data/mongodb-data"],
+        "seeded-data-intact": ["userdb"],
+        "storage-quota": ["namespace data"],
+    },
+    "deployment": {
+        "workloads-available": ["backend/order-service"],
+        "rollout-keeps-capacity": ["backend/order-service"],
+        "images-available": ["backend/order-service"],
+        "requests-fit-nodes": ["backend/order-service"],
+        "probe-timeouts": ["backend/order-service"],
+        "container-limits": ["namespace backend"],
+    },
+}
+CONTROL_PLANE_FAILS = ["api-server-answers", "apiserver-etcd-servers", "apiserver-secure-port", "static-pods-running"]
+
+
+def assert_full_marks(result: Verification) -> None:
+    assert result.run.ok and result.report["score"] == 100, f"{result}\n{result.run.failures}"
+    assert all(s["level"] == "prevention" for s in result.report["scenarios"]), result
+
+
+def assert_api_scenarios_found(result: Verification) -> None:
+    assert not result.run.ok, "verify must fail while scenarios are broken"
+    for scenario, checks in EXPECTED_FINDINGS.items():
+        found = result.scenario(scenario)
+        assert found["earned"] < found["points"], f"{scenario}: {result}"
+        for check, words in checks.items():
+            assert result.outcome(check) == "failed", f"{check} must fail: {result}"
+            text = result.findings(check)
+            assert all(word in text for word in words), f"{check}: {text}"
+    control_plane = result.scenario("control-plane")
+    assert (control_plane["earned"], control_plane["failed"]) == (25, []), result
+
+
+def assert_control_plane_found(result: Verification) -> None:
+    assert not result.run.ok
+    for check in CONTROL_PLANE_FAILS:
+        assert result.outcome(check) == "failed", f"{check}: {result}"
+    assert "control-plane: kube-apiserver's --etcd-servers names" in result.findings("apiserver-etcd-servers")
+    assert result.outcome("node-services") == "passed", result
+    for check in ("nodes-ready", "services-have-endpoints", "claims-bound", "workloads-available"):
+        assert result.outcome(check) == "blocked", f"{check}: {result}"
+        assert "does not answer" in result.findings(check), result.findings(check)
+
+
 def test_break_refuses_an_unknown_scenario_and_changes_nothing(lab: Cluster):
     run = playbook("break", scenarios="networking,dns")
     assert not run.ok and run.changed == 0
@@ -205,6 +265,7 @@ def test_break_in_check_mode_reports_the_changes_and_makes_none(lab: Cluster, sh
 def test_break_every_scenario_observe_the_symptoms_then_solve_without_losing_data(lab: Cluster, shop: CloudMart, lab_seed):
     values = planned(lab_seed)
     before = shop.fingerprint()
+    assert_full_marks(verify())
 
     broken = playbook("break", lab_seed, scenarios=API_SCENARIOS)
     assert broken.ok, broken.failures
@@ -212,10 +273,12 @@ def test_break_every_scenario_observe_the_symptoms_then_solve_without_losing_dat
     observe_storage(lab, values)
     observe_deployment(lab, values)
     assert shop.http("GET", "/shop/api/products", timeout=20).status >= 500, "the shop's catalogue must fail"
+    assert_api_scenarios_found(verify())
 
     broken = playbook("break", lab_seed, scenarios="control-plane")
     assert broken.ok, broken.failures
     observe_control_plane(lab, values)
+    assert_control_plane_found(verify())
     state = json.loads(STATE_FILE.read_text())
     assert sorted(state) == sorted(s["name"] for s in CATALOG) and all(s["broken_at"] for s in state.values())
     assert state["storage"]["values"]["postgres-data"] == values["postgres-data"]
@@ -229,6 +292,7 @@ def test_break_every_scenario_observe_the_symptoms_then_solve_without_losing_dat
     assert shop.fingerprint() == before, "every row of every store must be as it was before the break"
     shop.purchase()
     assert json.loads(STATE_FILE.read_text()) == {}
+    assert_full_marks(verify())
 
     again = playbook("solve")
     assert again.ok and again.changed == 0, f"solving a repaired lab changed: {again.changed_tasks}"

@@ -1,0 +1,94 @@
+"""pytest plugin of the lab's checks: the lab fixture, blocked checks, the score and its reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lab import Blocked, Lab, Settings
+from report import markdown, table
+from scoring import Result, score
+
+RESULTS = pytest.StashKey[dict[str, Result]]()
+LAB = pytest.StashKey[Lab]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    settings = os.environ.get("CLOUDMART_LAB_SETTINGS")
+    if not settings:
+        raise pytest.UsageError("CLOUDMART_LAB_SETTINGS is not set: run the checks with ansible-playbook verify.yml")
+    config.stash[LAB] = Lab(Settings(**json.loads(settings)))
+    config.stash[RESULTS] = {}
+
+
+@pytest.fixture(scope="session")
+def lab(request: pytest.FixtureRequest) -> Lab:
+    return request.config.stash[LAB]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def watch_from_the_start(lab: Lab) -> None:
+    """The pods as they are when verification starts: no-restarts compares with them at the end."""
+    if not lab.api_problem:
+        lab.listed("pod")
+
+
+def check_id(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("check")
+    if marker is None:
+        raise pytest.UsageError(f"{item.nodeid} has no check marker")
+    return marker.args[0]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if call.when != "call" and not (call.excinfo and report.failed):
+        return
+    findings: list[str] = []
+    state = "passed"
+    if call.excinfo is not None:
+        error = call.excinfo.value
+        if call.excinfo.errisinstance(Blocked):
+            state, findings = "blocked", [str(error)]
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), item.location[1] or 0, f"blocked: {error}")
+        elif call.excinfo.errisinstance(pytest.fail.Exception):
+            state, findings = "failed", str(error).splitlines()
+        else:
+            # an error the check did not expect still says what it is in one line
+            state, findings = "failed", [f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"]
+            report.longrepr = findings[0]
+    item.config.stash[RESULTS][check_id(item)] = Result(check_id(item), state, findings, round(report.duration, 2))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if RESULTS not in config.stash or LAB not in config.stash:
+        return
+    lab = config.stash[LAB]
+    results = config.stash[RESULTS]
+    settings = lab.settings
+    scored = score(settings.catalog, settings.matrix, results, settings.broken)
+    scored["seconds"] = round(time.monotonic() - lab.started, 1)
+    scored["checks"] = [result.__dict__ for result in results.values()]
+    folder = Path(settings.report_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "verify.json").write_text(json.dumps(scored, indent=2, ensure_ascii=False) + "\n")
+    (folder / "verify.md").write_text(markdown(scored))
+    (folder / "verify.txt").write_text(table(scored))
+    config.stash[RESULTS] = results
+    if session.exitstatus == 0 and any(r.outcome != "passed" for r in results.values()):
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    report = Path(config.stash[LAB].settings.report_dir) / "verify.txt"
+    if report.exists():
+        terminalreporter.write(report.read_text())

@@ -1,0 +1,224 @@
+"""The lab under verification: its configuration, the Kubernetes API and the nodes over SSH."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlencode
+
+import testinfra
+import urllib3
+from kubernetes import client, config
+from kubernetes.client.rest import ApiException
+from kubernetes.stream import stream
+
+# The API server answers in milliseconds; a lab that takes longer counts as unreachable.
+API_TIMEOUT = 5
+
+
+# kind: (API class, the name in its list_* methods, namespaced)
+KINDS = {
+    "pod": ("CoreV1Api", "pod", True),
+    "service": ("CoreV1Api", "service", True),
+    "claim": ("CoreV1Api", "persistent_volume_claim", True),
+    "limit_range": ("CoreV1Api", "limit_range", True),
+    "resource_quota": ("CoreV1Api", "resource_quota", True),
+    "deployment": ("AppsV1Api", "deployment", True),
+    "stateful_set": ("AppsV1Api", "stateful_set", True),
+    "endpoint_slice": ("DiscoveryV1Api", "endpoint_slice", True),
+    "network_policy": ("NetworkingV1Api", "network_policy", True),
+    "disruption_budget": ("PolicyV1Api", "pod_disruption_budget", True),
+    "node": ("CoreV1Api", "node", False),
+    "volume": ("CoreV1Api", "persistent_volume", False),
+    "storage_class": ("StorageV1Api", "storage_class", False),
+    "namespace": ("CoreV1Api", "namespace", False),
+}
+
+
+class Blocked(Exception):
+    """A check cannot run because what it reads is unreachable (the API server, a node)."""
+
+
+@dataclass
+class Settings:
+    """What verify.yml hands over (the role's variables, the scenario catalog, the break clock)."""
+
+    kubeconfig: str
+    inventory: list[str]
+    control_plane: list[str]
+    workers: list[str]
+    namespaces: list[str]
+    ingress_url: str
+    prometheus: dict[str, Any]
+    catalog: list[dict[str, Any]]
+    matrix: list[dict[str, Any]]
+    broken: dict[str, Any]
+    report_dir: str
+    observe_seconds: float
+    seeded: dict[str, Any]
+    test_user: dict[str, str]
+    probe_margin: float = 2.0
+
+    @property
+    def nodes(self) -> list[str]:
+        return [*self.control_plane, *self.workers]
+
+
+class Lab:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.started = time.monotonic()
+        self._hosts: dict[str, testinfra.host.Host] = {}
+        self._cache: dict[str, Any] = {}
+
+    # --- the Kubernetes API -----------------------------------------------------------------
+
+    @cached_property
+    def api(self) -> client.ApiClient:
+        return config.new_client_from_config(config_file=self.settings.kubeconfig)
+
+    @cached_property
+    def core(self) -> client.CoreV1Api:
+        return client.CoreV1Api(self.api)
+
+    @cached_property
+    def apps(self) -> client.AppsV1Api:
+        return client.AppsV1Api(self.api)
+
+    @cached_property
+    def api_problem(self) -> str | None:
+        """Why the API server cannot be used, or None when it answers."""
+        try:
+            client.VersionApi(self.api).get_code(_request_timeout=API_TIMEOUT)
+        except (urllib3.exceptions.HTTPError, OSError) as err:
+            reason = getattr(err, "reason", err)
+            return f"the Kubernetes API server at {self.api.configuration.host} does not answer ({reason})"
+        except ApiException as err:
+            return f"the Kubernetes API server at {self.api.configuration.host} refuses the lab's credentials ({err.reason})"
+        return None
+
+    def require_api(self) -> None:
+        if self.api_problem:
+            raise Blocked(f"{self.api_problem}; cluster-level checks wait until it answers")
+
+    def listed(self, kind: str) -> list[Any]:
+        """Objects of a kind (a key of KINDS) in every platform namespace, or cluster-wide for
+        cluster-scoped kinds, read once per verification."""
+        if kind not in self._cache:
+            self.require_api()
+            group, method, namespaced = KINDS[kind]
+            api = getattr(client, group)(self.api)
+            if namespaced:
+                read = getattr(api, f"list_namespaced_{method}")
+                items = [item for ns in self.settings.namespaces for item in read(ns, _request_timeout=30).items]
+            else:
+                items = getattr(api, f"list_{method}")(_request_timeout=30).items
+            self._cache[kind] = items
+        return self._cache[kind]
+
+    def fresh(self, kind: str) -> list[Any]:
+        """The objects of a kind as they are now (listed() keeps the first read)."""
+        self._cache.pop(kind, None)
+        return self.listed(kind)
+
+    def pods_of(self, namespace: str, selector: dict[str, str]) -> list[client.V1Pod]:
+        return [
+            pod
+            for pod in self.listed("pod")
+            if pod.metadata.namespace == namespace and selector and matches(selector, pod.metadata.labels)
+        ]
+
+    def workloads(self) -> list[Any]:
+        """The Deployments and StatefulSets of the platform namespaces."""
+        for kind, key in (("Deployment", "deployment"), ("StatefulSet", "stateful_set")):
+            for workload in self.listed(key):
+                workload.kind = kind  # items of a list come without their kind
+        return [*self.listed("deployment"), *self.listed("stateful_set")]
+
+    def prometheus(self, path: str, **query: str) -> Any:
+        """An answer of Prometheus's HTTP API (its "data"), through the API server's service proxy."""
+        where = self.settings.prometheus
+        answer = self.proxy_get(where["namespace"], where["service"], where["port"], where["prefix"] + path, query)
+        if answer.get("status") != "success":
+            raise Blocked(f"Prometheus did not answer {path}: {answer.get('error', answer)}")
+        return answer["data"]
+
+    def exec(self, pod: client.V1Pod, command: list[str], timeout: int = 20) -> str:
+        """Run a command in a pod's first container; returns its output (stdout and stderr)."""
+        return stream(
+            self.core.connect_get_namespaced_pod_exec,
+            pod.metadata.name,
+            pod.metadata.namespace,
+            container=pod.spec.containers[0].name,
+            command=command,
+            stderr=True,
+            stdout=True,
+            stdin=False,
+            tty=False,
+            _request_timeout=timeout,
+        )
+
+    def proxy_get(self, namespace: str, service: str, port: int, path: str, query: dict[str, str] | None = None) -> Any:
+        """GET a path of a Service through the API server's proxy (independent of the ingress)."""
+        configuration = self.api.configuration
+        url = f"{configuration.host}/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy/{path.lstrip('/')}"
+        if query:
+            url += "?" + urlencode(query)
+        # a token-based kubeconfig authenticates by header; a certificate-based one in the TLS session
+        headers = {
+            setting["key"]: setting["value"]
+            for setting in configuration.auth_settings().values()
+            if setting["in"] == "header" and setting["value"]
+        }
+        answer = self.api.call_api("GET", url, header_params=headers, _request_timeout=10)
+        if answer.status != 200:
+            raise Blocked(f"{namespace}/{service} answers HTTP {answer.status} to GET {path} through the API server's proxy")
+        return json.loads(answer.read())
+
+    # --- the nodes over SSH -------------------------------------------------------------------
+
+    def host(self, name: str) -> testinfra.host.Host:
+        """The node over SSH, through the Ansible inventory (testinfra's ansible backend)."""
+        if name not in self._hosts:
+            inventory = ",".join(self.settings.inventory)
+            host = testinfra.get_host(f"ansible://{name}", ansible_inventory=inventory)
+            try:
+                host.run("true")
+            except Exception as err:  # every backend raises its own kind of error
+                raise Blocked(f"node {name} does not answer over SSH ({brief(err)}); check that it runs") from None
+            self._hosts[name] = host
+        return self._hosts[name]
+
+
+def brief(error: BaseException) -> str:
+    """An error's gist: testinfra's carry the whole command result, stderr last."""
+    text = getattr(error, "stderr", None) or str(error)
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return (lines[-1] if lines else type(error).__name__)[:200]
+
+
+def matches(selector: dict[str, str], labels: dict[str, str] | None) -> bool:
+    labels = labels or {}
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def name_of(obj: Any) -> str:
+    return f"{obj.metadata.namespace}/{obj.metadata.name}"
+
+
+def ready(pod: client.V1Pod) -> bool:
+    statuses = pod.status.container_statuses or []
+    return pod.status.phase == "Running" and bool(statuses) and all(s.ready for s in statuses)
+
+
+def fail_on(findings: list[str]) -> None:
+    """Fail the check with its findings, one sentence each; pass when there are none."""
+    if findings:
+        import pytest
+
+        pytest.fail("\n".join(findings), pytrace=False)

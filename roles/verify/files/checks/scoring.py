@@ -1,0 +1,102 @@
+"""The score: check results weighed by the scenario catalog and the evaluation matrix.
+
+Every scenario and every row of the seed's evaluation matrix ("평가 매트릭스") has checks at three
+levels: basic (기본, 60%: the symptoms are gone), root (우수, 80%: every fault fixed at its root)
+and prevention (탁월, 100%: what would have stopped or caught it is in place). A level's share of
+the points is split evenly between its checks, so a half repair earns part of the points; the
+level reached is the highest one whose checks, and those of every level below, all pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+LEVELS = (("basic", 0.6), ("root", 0.2), ("prevention", 0.2))
+LEVEL_TITLES = {"none": "-", "basic": "기본 60%", "root": "우수 80%", "prevention": "탁월 100%"}
+
+
+@dataclass
+class Result:
+    check: str
+    outcome: str  # passed, failed or blocked
+    findings: list[str]
+    seconds: float = 0.0
+
+
+@dataclass
+class Row:
+    """A scenario or a row of the evaluation matrix, scored."""
+
+    name: str
+    title: str
+    points: float
+    earned: float
+    level: str
+    failed: list[str]
+    blocked: list[str]
+    minutes: float | None = None
+    time_box: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def score_row(name: str, title: str, points: float, checks: dict[str, list[str]], results: dict[str, Result]) -> Row:
+    earned, level, failed, blocked = 0.0, "none", [], []
+    climbing = True
+    for level_name, weight in LEVELS:
+        ids = checks.get(level_name, [])
+        outcomes = [results[i].outcome if i in results else "failed" for i in ids]
+        passed = sum(outcome == "passed" for outcome in outcomes)
+        earned += points * weight * (passed / len(ids) if ids else 1.0)
+        failed += [i for i, outcome in zip(ids, outcomes, strict=True) if outcome == "failed"]
+        blocked += [i for i, outcome in zip(ids, outcomes, strict=True) if outcome == "blocked"]
+        if climbing and passed == len(ids):
+            level = level_name
+        else:
+            climbing = False
+    return Row(name, title, points, round(earned, 1), level, failed, blocked)
+
+
+def minutes_since(broken_at: str, now: datetime) -> float:
+    started = datetime.fromisoformat(broken_at.replace("Z", "+00:00"))
+    return round((now - started).total_seconds() / 60, 1)
+
+
+def score(
+    catalog: list[dict[str, Any]],
+    matrix: list[dict[str, Any]],
+    results: dict[str, Result],
+    broken: dict[str, Any],
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Scenarios (their points add up to the score) and the matrix's rows (each a level and a share)."""
+    now = now or datetime.now(UTC)
+    scenarios = []
+    for scenario in catalog:
+        row = score_row(scenario["name"], scenario["title"], scenario["points"], scenario["checks"], results)
+        row.time_box = scenario["time_box_minutes"]
+        if scenario["name"] in broken:
+            row.minutes = minutes_since(broken[scenario["name"]]["broken_at"], now)
+        scenarios.append(row)
+    rows = []
+    for area in matrix:
+        if area.get("from_scenarios"):
+            earned = sum(s.earned for s in scenarios)
+            points = sum(s.points for s in scenarios)
+            reached = [s.level for s in scenarios]
+            level = min(reached, key=["none", *[name for name, _ in LEVELS]].index)
+            failed = [c for s in scenarios for c in s.failed]
+            blocked = [c for s in scenarios for c in s.blocked]
+            rows.append(Row(area["name"], area["title"], 100, round(100 * earned / points, 1), level, failed, blocked))
+        else:
+            rows.append(score_row(area["name"], area["title"], 100, area["checks"], results))
+    total = round(sum(s.earned for s in scenarios), 1)
+    return {
+        "score": total,
+        "out_of": sum(s.points for s in scenarios),
+        "scenarios": [s.as_dict() for s in scenarios],
+        "matrix": [r.as_dict() for r in rows],
+    }

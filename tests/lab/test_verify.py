@@ -1,0 +1,146 @@
+"""verify.yml on the real lab: full marks when healthy, faults no scenario injects caught and
+named, a half repair scored between, and clear failures when the cluster cannot be reached.
+(The break/verify/solve/verify loop runs in test_faults.py.)"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes import client
+
+from cloudmart_lab.paths import REPO
+from cloudmart_lab.runner import run_playbook
+from tests.lab.cluster import Cluster, eventually
+from tests.lab.verification import REPORTS, verify
+
+STATE_FILE = REPO / ".lab" / "faults.json"
+
+
+@pytest.fixture(scope="module")
+def settled(lab: Cluster) -> Cluster:
+    lab.wait_until_settled()
+    return lab
+
+
+@pytest.fixture(autouse=True)
+def repaired_afterwards(lab: Cluster) -> Iterator[None]:
+    yield
+    if STATE_FILE.exists() and json.loads(STATE_FILE.read_text()):
+        run_playbook("reset.yml")
+        lab.wait_until_settled()
+
+
+def test_a_healthy_lab_scores_full_marks_within_a_minute_and_nothing_changes(settled: Cluster):
+    result = verify()
+    assert result.run.ok and result.report["score"] == 100, f"{result}\n{result.run.failures}"
+    assert result.run.changed == 0, result.run.changed_tasks
+    assert result.report["seconds"] < 60, f"verify took {result.report['seconds']}s"
+    assert all(s["level"] == "prevention" and s["minutes"] is None for s in result.report["scenarios"])
+    suite = ET.parse(REPORTS / "verify.xml").getroot().find("testsuite")
+    assert int(suite.get("tests")) == len(result.report["checks"]) and int(suite.get("failures")) == len(result.not_passed())
+    markdown = (REPORTS / "verify.md").read_text()
+    assert markdown.startswith("# CloudMart Lab verification: 100 / 100") and "문제 해결" in markdown
+    matrix = {row["name"]: row for row in result.report["matrix"]}
+    assert matrix["problem-solving"]["earned"] == 100 and matrix["monitoring"]["level"] == "prevention", matrix
+    assert matrix["architecture"]["level"] == "prevention", result
+    # the baseline has no NetworkPolicy: the matrix's security row says so, the score does not count it
+    assert matrix["security"]["level"] == "basic" and result.outcome("default-deny") == "failed"
+
+    checked = run_playbook("verify.yml", check=True)
+    assert checked.ok and checked.changed == 0, checked.failures
+
+
+def test_faults_no_scenario_injects_are_caught_and_named(settled: Cluster):
+    worker = settled.settings.workers[-1].name
+    node = settled.host(worker)
+    saved = settled.core.read_namespaced_config_map("prometheus-config", "monitoring")
+    try:
+        node.run_expect([0], "systemctl stop kubelet")
+        settled.core.patch_namespaced_service(
+            "admin-dashboard", "frontend", {"spec": {"ports": [{"name": "http", "port": 8080, "targetPort": "web"}]}}
+        )
+        settled.core.delete_namespaced_config_map("prometheus-config", "monitoring")
+        settled.core.delete_collection_namespaced_pod("monitoring", label_selector="app=prometheus")
+        result = verify()
+        assert not result.run.ok and result.report["score"] < 100
+        assert f"{worker}: kubelet is not running" in result.findings("node-services"), result
+        assert "Service frontend/admin-dashboard sends port 8080 to targetPort web" in result.findings("service-target-ports")
+        assert "Deployment monitoring/prometheus runs 0 of 1 replicas" in result.findings("workloads-available"), result
+    finally:
+        node.run("systemctl start kubelet")
+        settled.core.patch_namespaced_service(
+            "admin-dashboard", "frontend", {"spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 8080}]}}
+        )
+        saved.metadata = client.V1ObjectMeta(name=saved.metadata.name, namespace="monitoring", labels=saved.metadata.labels)
+        settled.core.create_namespaced_config_map("monitoring", saved)
+    settled.wait_until_settled()
+    eventually(lambda: verify().report["score"] == 100, timeout=240, interval=10, what="full marks once repaired")
+
+
+def test_a_half_repaired_deployment_scores_between(settled: Cluster):
+    deployment = settled.apps.read_namespaced_deployment("order-service", "backend")
+    container = deployment.spec.template.spec.containers[0]
+    healthy = {"image": container.image, "resources": settled.api.sanitize_for_serialization(container.resources)}
+    broken = run_playbook("playbooks/break.yml", extravars={"scenarios": "deployment"})
+    assert broken.ok, broken.failures
+    # a learner fixes the image, the requests and the strategy, but not the liveness probe
+    settled.apps.patch_namespaced_deployment(
+        "order-service",
+        "backend",
+        {
+            "spec": {
+                "strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                "template": {"spec": {"containers": [{"name": container.name, **healthy}]}},
+            }
+        },
+    )
+
+    def restarting() -> bool:
+        pods = settled.core.list_namespaced_pod("backend", label_selector="app=order-service").items
+        return any(s.restart_count > 0 for p in pods for s in p.status.container_statuses or [])
+
+    eventually(restarting, timeout=180, what="order-service's pods restarted by their liveness probe")
+    result = verify()
+    deployment_row = result.scenario("deployment")
+    assert 0 < deployment_row["earned"] < 25 and 75 < result.report["score"] < 100, result
+    assert {"probe-timeouts", "container-limits"} <= set(deployment_row["failed"]), result
+    for check in ("images-available", "requests-fit-nodes", "rollout-keeps-capacity"):
+        assert result.outcome(check) == "passed", f"{check}: {result}"
+    assert "liveness probe on /health allows 1s" in result.findings("probe-timeouts"), result.findings("probe-timeouts")
+
+
+def test_an_unreachable_cluster_is_reported_blocked_with_a_clear_message(tmp_path: Path, settled: Cluster):
+    kubeconfig = yaml.safe_load(Path(settled.kubeconfig).read_text())
+    kubeconfig["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:1"
+    unreachable = tmp_path / "kubeconfig"
+    unreachable.write_text(yaml.safe_dump(kubeconfig))
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "vars": {"ansible_user": "root", "lab_kubeconfig": str(unreachable), "ansible_ssh_timeout": 3},
+                    "children": {
+                        "control_plane": {"hosts": {"gone-cp": {"ansible_host": "192.0.2.10"}}},
+                        "workers": {"hosts": {"gone-w1": {"ansible_host": "192.0.2.11"}}},
+                    },
+                }
+            }
+        )
+    )
+    result = verify(inventory=str(inventory), verify_report_dir=str(REPORTS))
+    assert not result.run.ok and result.report["score"] == 0
+    message = " ".join(result.run.failures)
+    assert "scores 0 of 100" in message and "Traceback" not in message, message
+    assert "node gone-cp does not answer over SSH" in result.findings("apiserver-secure-port")
+    assert "does not answer" in result.findings("services-have-endpoints")
+
+    missing = run_playbook("verify.yml", inventory=str(tmp_path / "absent.yml"))
+    assert not missing.ok
+    assert "No control-plane host in the inventory" in " ".join(missing.failures), missing.failures
+    assert str(tmp_path / "absent.yml") in " ".join(missing.failures), missing.failures

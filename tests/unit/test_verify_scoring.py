@@ -1,0 +1,104 @@
+"""The verify role's score (files/checks/scoring.py) and how its checks line up with the catalog."""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import UTC, datetime
+
+import pytest
+import yaml
+
+from cloudmart_lab.paths import REPO
+
+CHECKS = REPO / "roles" / "verify" / "files" / "checks"
+sys.path.insert(0, str(CHECKS))
+
+from report import markdown, table  # noqa: E402
+from scoring import Result, score, score_row  # noqa: E402
+
+CATALOG = yaml.safe_load((REPO / "roles/faults/vars/main.yml").read_text())["faults_catalog"]
+VERIFY_VARS = yaml.safe_load((REPO / "roles/verify/vars/main.yml").read_text())
+MATRIX = VERIFY_VARS["verify_matrix"]
+CHECKS_OF = {"basic": ["a", "b"], "root": ["c", "d"], "prevention": ["e"]}
+
+
+def results(outcomes: dict[str, str]) -> dict[str, Result]:
+    return {
+        check: Result(check, outcome, [] if outcome == "passed" else [f"{check} is wrong"]) for check, outcome in outcomes.items()
+    }
+
+
+def implemented() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path in CHECKS.glob("check_*.py"):
+        for check in re.findall(r'@pytest\.mark\.check\("([a-z0-9-]+)"\)', path.read_text()):
+            assert check not in found, f"{check} is implemented twice"
+            found[check] = path.name
+    return found
+
+
+def test_all_passed_earns_every_point_and_the_top_level():
+    row = score_row("x", "X", 25, CHECKS_OF, results(dict.fromkeys("abcde", "passed")))
+    assert (row.earned, row.level, row.failed) == (25, "prevention", [])
+
+
+def test_symptoms_gone_earns_sixty_percent_and_the_basic_level():
+    row = score_row("x", "X", 25, CHECKS_OF, results({"a": "passed", "b": "passed", "c": "failed", "d": "failed", "e": "failed"}))
+    assert (row.earned, row.level, row.failed) == (15, "basic", ["c", "d", "e"])
+
+
+def test_a_half_repair_earns_part_of_a_level_but_not_the_level():
+    row = score_row("x", "X", 25, CHECKS_OF, results({"a": "passed", "b": "failed", "c": "passed", "d": "passed", "e": "passed"}))
+    assert row.earned == pytest.approx(25 * (0.3 + 0.2 + 0.2))
+    assert row.level == "none"
+
+
+def test_blocked_and_missing_checks_earn_nothing_and_are_named():
+    row = score_row("x", "X", 25, CHECKS_OF, results({"a": "blocked", "b": "passed", "c": "passed", "d": "passed"}))
+    assert row.blocked == ["a"] and row.failed == ["e"]
+    assert row.earned == pytest.approx(25 * (0.3 + 0.2))
+
+
+def test_the_score_adds_the_scenarios_and_times_the_broken_ones():
+    every = {c for s in CATALOG for level in s["checks"].values() for c in level}
+    outcomes = dict.fromkeys(every, "passed")
+    outcomes.update(dict.fromkeys(CATALOG[1]["checks"]["basic"], "failed"))
+    broken = {"networking": {"broken_at": "2026-11-26T10:00:00Z"}}
+    scored = score(CATALOG, MATRIX, results(outcomes), broken, now=datetime(2026, 11, 26, 10, 30, tzinfo=UTC))
+    assert scored["score"] == 85 and scored["out_of"] == 100
+    networking = next(s for s in scored["scenarios"] if s["name"] == "networking")
+    assert (networking["minutes"], networking["time_box"], networking["level"]) == (30.0, 25, "none")
+    problem_solving = next(r for r in scored["matrix"] if r["name"] == "problem-solving")
+    assert (problem_solving["earned"], problem_solving["level"]) == (85, "none")
+    scored.update(seconds=12.5, checks=[r.__dict__ for r in results(outcomes).values()])
+    assert "30/25 min (over)" in table(scored) and "services-have-endpoints is wrong" in markdown(scored)
+
+
+def test_every_check_the_catalog_and_the_matrix_name_is_implemented_once_and_every_check_is_scored():
+    named = [c for s in CATALOG for level in s["checks"].values() for c in level]
+    named += [c for area in MATRIX if "checks" in area for level in area["checks"].values() for c in level]
+    checks = implemented()
+    assert sorted(set(named) - set(checks)) == []
+    assert sorted(set(checks) - set(named)) == []
+
+
+def tokens(value: object) -> set[str]:
+    if isinstance(value, dict):
+        return set().union(*(tokens(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(tokens(item) for item in value))
+    return {str(value)}
+
+
+def test_no_check_looks_for_a_value_the_break_injects():
+    """Outcomes, not undo: the checks' code never names a wrong value of the catalog (those with a
+    digit or a separator in them: ports, URLs, class and image names, label values like v2)."""
+    wrong: set[str] = set()
+    for scenario in CATALOG:
+        for fault in scenario["faults"]:
+            wrong |= tokens([fault["seed"], *fault["variants"]]) - tokens(fault.get("healthy", []))
+    distinctive = {v for v in wrong if re.search(r"[0-9.:-]", v) and not v.endswith("%") and not (v.isdigit() and int(v) < 1000)}
+    assert {"https://127.0.0.1:2380", "v2", "fast-ssd-nonexistent", "order-service:v2.1-broken", "3000"} <= distinctive
+    code = "\n".join(path.read_text() for path in CHECKS.glob("*.py"))
+    assert sorted(v for v in distinctive if re.search(rf"(?<![\w.-]){re.escape(v)}(?![\w.-])", code)) == []
