@@ -36,7 +36,7 @@ def http(lab: Lab, method: str, path: str, body: Any = None) -> tuple[int, Any]:
 
 def step(what: str, status: int, body: Any, expected: tuple[int, ...]) -> None:
     if status not in expected:
-        detail = body.get("error", body) if isinstance(body, dict) else str(body)[:200]
+        detail = body.get("error", body) if isinstance(body, dict) else " ".join(str(body).split())[:200]
         pytest.fail(f"the purchase through the ingress fails at {what}: HTTP {status} {detail}".strip(), pytrace=False)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -71,7 +72,7 @@ class Lab:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.started = time.monotonic()
-        self._hosts: dict[str, testinfra.host.Host] = {}
+        self._hosts: dict[str, testinfra.host.Host | Blocked] = {}
         self._cache: dict[str, Any] = {}
 
     # --- the Kubernetes API -----------------------------------------------------------------
@@ -94,7 +95,8 @@ class Lab:
         try:
             client.VersionApi(self.api).get_code(_request_timeout=API_TIMEOUT)
         except (urllib3.exceptions.HTTPError, OSError) as err:
-            reason = getattr(err, "reason", err)
+            # urllib3 wraps the socket's error: "... [Errno 111] Connection refused" -> "Connection refused"
+            reason = str(getattr(err, "reason", err)).rsplit("] ", 1)[-1].rstrip(")")
             return f"the Kubernetes API server at {self.api.configuration.host} does not answer ({reason})"
         except ApiException as err:
             return f"the Kubernetes API server at {self.api.configuration.host} refuses the lab's credentials ({err.reason})"
@@ -181,23 +183,33 @@ class Lab:
     # --- the nodes over SSH -------------------------------------------------------------------
 
     def host(self, name: str) -> testinfra.host.Host:
-        """The node over SSH, through the Ansible inventory (testinfra's ansible backend)."""
+        """The node over SSH, through the Ansible inventory (testinfra's ansible backend). A node
+        that does not answer is asked once per verification."""
         if name not in self._hosts:
             inventory = ",".join(self.settings.inventory)
-            host = testinfra.get_host(f"ansible://{name}", ansible_inventory=inventory)
             try:
-                host.run("true")
+                host = testinfra.get_host(f"ansible://{name}", ansible_inventory=inventory)
+                answer = host.run("true")
+                problem = None if answer.rc == 0 else brief(answer.stderr or f"exit {answer.rc}")
             except Exception as err:  # every backend raises its own kind of error
-                raise Blocked(f"node {name} does not answer over SSH ({brief(err)}); check that it runs") from None
-            self._hosts[name] = host
-        return self._hosts[name]
+                problem = brief(err)
+            self._hosts[name] = (
+                Blocked(f"node {name} does not answer over SSH ({problem}); check that it runs") if problem else host
+            )
+        found = self._hosts[name]
+        if isinstance(found, Blocked):
+            raise found
+        return found
 
 
-def brief(error: BaseException) -> str:
+def brief(error: object) -> str:
     """An error's gist: testinfra's carry the whole command result, stderr last."""
     text = getattr(error, "stderr", None) or str(error)
     if isinstance(text, bytes):
         text = text.decode(errors="replace")
+    # testinfra's "Unexpected exit code ... CommandResult(..., _stderr=b'ssh: connect to host ...')"
+    if found := re.search(r"_stderr=b'(.*?)(?:\\r|\\n|')", str(text)):
+        text = found.group(1)
     lines = [line.strip() for line in str(text).splitlines() if line.strip()]
     return (lines[-1] if lines else type(error).__name__)[:200]
 
