@@ -104,7 +104,7 @@ def sql(lab: Lab, app: str, database: str, query: str) -> list[str]:
     if not pods:
         pytest.fail(f"database {database} cannot be read: no pod of data/{app} is ready", pytrace=False)
     command = f"psql -X -A -t -U postgres -d {database} -c {shlex.quote(query)}"
-    out = lab.exec(pods[0], ["sh", "-c", command])
+    _, out = lab.exec(pods, ["sh", "-c", command])
     if "ERROR" in out or "FATAL" in out:
         pytest.fail(f"database {database} answers with an error: {out.strip().splitlines()[-1]}", pytrace=False)
     return [line for line in out.splitlines() if line]

@@ -23,16 +23,23 @@ def owned_pods(lab: Lab, workload: Any) -> list[Any]:
 
 def waits_for_a_claim(pods: list[Any]) -> bool:
     """Pods held back by their volume claims: the storage checks' finding, not the workloads'."""
-    return (
-        bool(pods)
-        and all(
-            "persistentvolumeclaim" in (c.message or "").lower()
-            for p in pods
-            for c in p.status.conditions or []
-            if c.type == "PodScheduled" and c.status != "True"
+
+    def unscheduled_for_a_claim(pod: Any) -> bool:
+        return any(
+            c.type == "PodScheduled" and c.status != "True" and "persistentvolumeclaim" in (c.message or "").lower()
+            for c in pod.status.conditions or []
         )
-        and not any(p.status.phase == "Running" for p in pods)
-    )
+
+    return bool(pods) and all(unscheduled_for_a_claim(p) for p in pods)
+
+
+def last_warning(lab: Lab, pod: Any) -> str | None:
+    """The newest warning event of a pod (a volume that cannot mount, a sandbox that fails)."""
+    events = lab.core.list_namespaced_event(
+        pod.metadata.namespace, field_selector=f"involvedObject.name={pod.metadata.name},type=Warning", _request_timeout=10
+    ).items
+    events.sort(key=lambda e: e.last_timestamp or e.event_time or e.metadata.creation_timestamp)
+    return f"{events[-1].reason}: {events[-1].message}" if events else None
 
 
 def pod_trouble(pod: Any) -> str | None:
@@ -72,7 +79,7 @@ def test_every_workload_runs_all_its_replicas(lab: Lab) -> None:
         updated = workload.status.updated_replicas or 0
         if (have >= want and updated >= want) or waits_for_a_claim(pods):
             continue
-        troubles = sorted({t for p in pods if (t := pod_trouble(p))})
+        troubles = sorted({t for p in pods if (t := pod_trouble(p))}) or [t for p in pods[:1] if (t := last_warning(lab, p))]
         why = f"; pods: {'; '.join(troubles)}" if troubles else ""
         stuck = f", {updated} of {want} at the current revision" if updated < want else ""
         findings.append(f"{workload.kind or 'workload'} {name_of(workload)} runs {have} of {want} replicas{stuck}{why}")

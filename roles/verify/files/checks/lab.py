@@ -148,20 +148,35 @@ class Lab:
             raise Blocked(f"Prometheus did not answer {path}: {answer.get('error', answer)}")
         return answer["data"]
 
-    def exec(self, pod: client.V1Pod, command: list[str], timeout: int = 20) -> str:
-        """Run a command in a pod's first container; returns its output (stdout and stderr)."""
-        return stream(
-            self.core.connect_get_namespaced_pod_exec,
-            pod.metadata.name,
-            pod.metadata.namespace,
-            container=pod.spec.containers[0].name,
-            command=command,
-            stderr=True,
-            stdout=True,
-            stdin=False,
-            tty=False,
-            _request_timeout=timeout,
-        )
+    def exec(self, pods: list[client.V1Pod], command: list[str], timeout: int = 20) -> tuple[client.V1Pod, str]:
+        """Run a command in the first container of the first of the pods that lets it (those on
+        Ready nodes first, three tries at most); returns that pod and the output (stdout and stderr)."""
+        ready_nodes = {
+            n.metadata.name
+            for n in self.listed("node")
+            if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])
+        }
+        problems = []
+        for pod in sorted(pods, key=lambda p: p.spec.node_name not in ready_nodes)[:3]:
+            try:
+                output = stream(
+                    self.core.connect_get_namespaced_pod_exec,
+                    pod.metadata.name,
+                    pod.metadata.namespace,
+                    container=pod.spec.containers[0].name,
+                    command=command,
+                    stderr=True,
+                    stdout=True,
+                    stdin=False,
+                    tty=False,
+                    _request_timeout=timeout,
+                )
+            except (ApiException, urllib3.exceptions.HTTPError, OSError) as err:
+                problems.append(f"{pod.metadata.namespace}/{pod.metadata.name} on {pod.spec.node_name} ({brief(err)})")
+                continue
+            return pod, output
+        fail_on([f"no command can be run in {'; '.join(problems) or 'any pod: none runs'}"])
+        raise AssertionError  # fail_on raised already
 
     def proxy_get(self, namespace: str, service: str, port: int, path: str, query: dict[str, str] | None = None) -> Any:
         """GET a path of a Service through the API server's proxy (independent of the ingress)."""
