@@ -100,36 +100,59 @@ def test_faults_no_scenario_injects_are_caught_and_named(settled: Cluster):
     eventually(lambda: verify().report["score"] == 100, timeout=240, interval=10, what="full marks once repaired")
 
 
-def test_a_half_repaired_deployment_scores_between(settled: Cluster):
+def test_each_deployment_fault_is_real_on_its_own_and_each_repair_earns_points(settled: Cluster):
+    """A learner repairs order-service one fault at a time: the requests (the pods are scheduled,
+    then cannot pull their image), the image (they start, then the liveness probe restarts them),
+    the strategy (the probe is still wrong). The last step scores more than the break, none
+    scores full marks."""
     deployment = settled.apps.read_namespaced_deployment("order-service", "backend")
     container = deployment.spec.template.spec.containers[0]
-    healthy = {"image": container.image, "resources": settled.api.sanitize_for_serialization(container.resources)}
+    resources = settled.api.sanitize_for_serialization(container.resources)
     broken = run_playbook("playbooks/break.yml", extravars={"scenarios": "deployment"})
     assert broken.ok, broken.failures
-    # a learner fixes the image, the requests and the strategy, but not the liveness probe
-    settled.apps.patch_namespaced_deployment(
-        "order-service",
-        "backend",
-        {
-            "spec": {
-                "strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-                "template": {"spec": {"containers": [{"name": container.name, **healthy}]}},
-            }
-        },
-    )
 
-    def restarting() -> bool:
+    def repair(spec: dict) -> None:
+        settled.apps.patch_namespaced_deployment("order-service", "backend", {"spec": spec})
+
+    def pods_show(what: str) -> bool:
         pods = settled.core.list_namespaced_pod("backend", label_selector="app=order-service").items
-        return any(s.restart_count > 0 for p in pods for s in p.status.container_statuses or [])
+        for pod in pods:
+            for status in pod.status.container_statuses or []:
+                waiting = status.state.waiting.reason if status.state.waiting else ""
+                if what in waiting or (what == "restarts" and status.restart_count > 0):
+                    return True
+        return False
 
-    eventually(restarting, timeout=180, what="order-service's pods restarted by their liveness probe")
+    earned = [verify().scenario("deployment")["earned"]]
+
+    repair({"template": {"spec": {"containers": [{"name": container.name, "resources": resources}]}}})
+    eventually(
+        lambda: pods_show("ImagePull") or pods_show("ErrImage"), timeout=180, what="the pods scheduled, the image not pulled"
+    )
     result = verify()
-    deployment_row = result.scenario("deployment")
-    assert 0 < deployment_row["earned"] < 25 and 75 < result.report["score"] < 100, result
-    assert {"probe-timeouts", "container-limits"} <= set(deployment_row["failed"]), result
-    for check in ("images-available", "requests-fit-nodes", "rollout-keeps-capacity"):
-        assert result.outcome(check) == "passed", f"{check}: {result}"
+    assert result.outcome("requests-fit-nodes") == "passed" and result.outcome("images-available") == "failed", result
+    assert "Image" in result.findings("workloads-available"), result.findings("workloads-available")
+    earned.append(result.scenario("deployment")["earned"])
+
+    repair({"template": {"spec": {"containers": [{"name": container.name, "image": container.image}]}}})
+    eventually(lambda: pods_show("restarts"), timeout=240, what="the pods started, then restarted by their liveness probe")
+    result = verify()
+    assert result.outcome("images-available") == "passed", result
     assert "liveness probe on /health allows 1s" in result.findings("probe-timeouts"), result.findings("probe-timeouts")
+    assert result.outcome("rollout-keeps-capacity") == "failed", result
+    earned.append(result.scenario("deployment")["earned"])
+
+    repair({"strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}})
+    result = verify()
+    assert result.outcome("rollout-keeps-capacity") == "passed" and result.outcome("probe-timeouts") == "failed", result
+    assert {"probe-timeouts", "container-limits"} <= set(result.scenario("deployment")["failed"]), result
+    earned.append(result.scenario("deployment")["earned"])
+    # restarts are a symptom of their own, so the points do not rise at every step
+    assert earned[0] < earned[1] and earned[0] < earned[-1] < 25 and 75 < result.report["score"] < 100, (earned, str(result))
+
+    solved = run_playbook("solve.yml")
+    assert solved.ok, solved.failures
+    settled.wait_until_settled()
 
 
 def test_an_unreachable_cluster_is_reported_blocked_with_a_clear_message(tmp_path: Path, settled: Cluster):
