@@ -147,8 +147,8 @@ def test_each_deployment_fault_is_real_on_its_own_and_each_repair_earns_points(s
     assert result.outcome("rollout-keeps-capacity") == "passed" and result.outcome("probe-timeouts") == "failed", result
     assert {"probe-timeouts", "container-limits"} <= set(result.scenario("deployment")["failed"]), result
     earned.append(result.scenario("deployment")["earned"])
-    # restarts are a symptom of their own, so the points do not rise at every step
-    assert earned[0] < earned[1] and earned[0] < earned[-1] < 25 and 75 < result.report["score"] < 100, (earned, str(result))
+    # restarts are a symptom of their own: the basic level's points come and go, the root level's rise
+    assert earned[0] < earned[1] <= earned[-1] < 25 and 75 < result.report["score"] < 100, (earned, str(result))
 
     solved = run_playbook("solve.yml")
     assert solved.ok, solved.failures

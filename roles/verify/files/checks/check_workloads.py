@@ -265,4 +265,9 @@ def test_no_container_restarts_while_watched(lab: Lab) -> None:
                 findings.append(
                     f"container {status.name} of {name_of(pod)} is in CrashLoopBackOff ({status.restart_count} restarts)"
                 )
+    # a workload with nothing running has nothing to restart: it does not pass by default
+    for workload in lab.workloads():
+        pods = owned_pods(lab, workload)
+        if (workload.spec.replicas or 0) > 0 and not any(running(p) for p in pods) and not waits_for_a_claim(pods):
+            findings.append(f"{workload.kind} {name_of(workload)} has no running pod to watch")
     fail_on(findings)
