@@ -1,0 +1,71 @@
+"""The users' playbooks against a cluster that cannot be reached (no lab needed): one clear
+message, a non-zero exit, no traceback, nothing written where the lab keeps its state."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cloudmart_lab.paths import REPO
+
+
+@pytest.fixture
+def unreachable(tmp_path: Path) -> Path:
+    """An inventory of nodes that do not exist (TEST-NET-1) and a kubeconfig of a closed port."""
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "gone", "cluster": {"server": "https://127.0.0.1:1", "insecure-skip-tls-verify": True}}],
+        "users": [{"name": "gone", "user": {"token": "not-a-token"}}],
+        "contexts": [{"name": "gone", "context": {"cluster": "gone", "user": "gone"}}],
+        "current-context": "gone",
+    }
+    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(kubeconfig))
+    inventory = {
+        "all": {
+            "vars": {"ansible_user": "root", "lab_kubeconfig": str(tmp_path / "kubeconfig")},
+            "children": {
+                "control_plane": {"hosts": {"gone-cp": {"ansible_host": "192.0.2.10"}}},
+                "workers": {"hosts": {"gone-w1": {"ansible_host": "192.0.2.11"}}},
+            },
+        }
+    }
+    (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory))
+    return tmp_path
+
+
+def playbook(inventory: Path, name: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["ansible-playbook", "-i", str(inventory), name, *extra], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_break_refuses_a_cluster_it_cannot_reach_and_records_nothing(unreachable: Path):
+    done = playbook(unreachable / "inventory.yml", "break.yml")
+    assert done.returncode != 0 and "Traceback" not in done.stdout + done.stderr
+    assert "not healthy before the break" in done.stdout and "does not answer" in done.stdout, done.stdout
+    assert not (unreachable / "faults.json").exists()
+
+
+def test_verify_reports_every_check_blocked_or_failed_and_scores_zero(unreachable: Path):
+    done = playbook(unreachable / "inventory.yml", "verify.yml")
+    assert done.returncode != 0 and "Traceback" not in done.stdout + done.stderr
+    assert "scores 0 of 100" in done.stdout, done.stdout
+    report = json.loads((unreachable / "reports" / "verify.json").read_text())
+    outcomes = {check["check"]: check for check in report["checks"]}
+    assert outcomes["services-have-endpoints"]["outcome"] == "blocked"
+    assert "does not answer" in outcomes["services-have-endpoints"]["findings"][0]
+    assert "node gone-cp does not answer over SSH" in " ".join(outcomes["node-services"]["findings"])
+    assert outcomes["apiserver-secure-port"]["outcome"] == "blocked"
+    assert (unreachable / "reports" / "verify.xml").exists() and (unreachable / "reports" / "verify.md").exists()
+
+
+def test_verify_names_the_inventory_that_has_no_control_plane(tmp_path: Path):
+    absent = tmp_path / "absent.yml"
+    done = playbook(absent, "verify.yml")
+    assert done.returncode != 0 and "Traceback" not in done.stdout + done.stderr
+    assert f"No control-plane host in the inventory ({absent})" in done.stdout, done.stdout
