@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from kubernetes.utils import parse_quantity
-from lab import Lab, fail_on, name_of
+from lab import Lab, fail_on, name_of, ready
 
 # Seconds after which an endpoint counts as not answering: above any sane probe timeout.
 PROBE_LIMIT = 10
@@ -194,7 +194,7 @@ def test_probe_timeouts_are_well_above_what_the_endpoints_take(lab: Lab) -> None
         owned = owned_pods(lab, workload)
         if waits_for_a_claim(owned):
             continue
-        pods = [p for p in owned if p.status.phase == "Running"]
+        pods = sorted((p for p in owned if p.status.phase == "Running"), key=lambda p: not ready(p))
         for container in workload.spec.template.spec.containers:
             for kind in ("liveness_probe", "readiness_probe", "startup_probe"):
                 probe = getattr(container, kind)
@@ -211,10 +211,17 @@ def test_probe_timeouts_are_well_above_what_the_endpoints_take(lab: Lab) -> None
         port = probe.http_get.port
         if isinstance(port, str) and not port.isdigit():
             port = next((p.container_port for p in container.ports or [] if p.name == port), port)
+        timeout = probe.timeout_seconds or 1
         took = measure(lab, pod, port, probe.http_get.path or "/")
+        # One slow answer on a busy node is no verdict: a too-short timeout fails every time, so
+        # the endpoint's latency is the fastest of three answers.
+        for _ in range(2):
+            if isinstance(took, str) or timeout >= margin * took:
+                break
+            again = measure(lab, pod, port, probe.http_get.path or "/")
+            took = min(took, again) if isinstance(again, float) else took
         if isinstance(took, str):
             return f"{what} cannot be measured on {pod.metadata.name}: {took}"
-        timeout = probe.timeout_seconds or 1
         if timeout < margin * took:
             return f"{what} allows {timeout}s, but the endpoint takes {took:.1f}s (give it at least {margin * took:.0f}s)"
         return None
