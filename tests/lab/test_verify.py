@@ -4,33 +4,22 @@ in test_faults.py; an unreachable cluster in tests/unit/test_playbook_errors.py.
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 
 import pytest
 from kubernetes import client
 
-from cloudmart_lab.paths import REPO
 from cloudmart_lab.runner import run_playbook
 from tests.lab.cluster import Cluster, eventually
 from tests.lab.verification import REPORTS, verify
 
-STATE_FILE = REPO / ".lab" / "faults.json"
+pytestmark = pytest.mark.usefixtures("repaired_afterwards")
 
 
 @pytest.fixture(scope="module")
 def settled(lab: Cluster) -> Cluster:
     lab.wait_until_settled()
     return lab
-
-
-@pytest.fixture(autouse=True)
-def repaired_afterwards(lab: Cluster) -> Iterator[None]:
-    yield
-    if STATE_FILE.exists() and json.loads(STATE_FILE.read_text()):
-        run_playbook("reset.yml")
-        lab.wait_until_settled()
 
 
 def test_a_healthy_lab_scores_full_marks_within_a_minute_and_nothing_changes(settled: Cluster):

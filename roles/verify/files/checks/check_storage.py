@@ -28,20 +28,14 @@ def class_of(lab: Lab, claim: Any) -> tuple[str | None, Any | None]:
     return name, next((c for c in lab.listed("storage_class") if c.metadata.name == name), None)
 
 
-def last_event(lab: Lab, claim: Any) -> str:
-    events = lab.core.list_namespaced_event(
-        claim.metadata.namespace, field_selector=f"involvedObject.name={claim.metadata.name}", _request_timeout=10
-    ).items
-    events.sort(key=lambda e: e.last_timestamp or e.event_time or e.metadata.creation_timestamp)
-    return events[-1].message if events else "no event says why"
-
-
 @pytest.mark.check("claims-bound")
 def test_every_claim_is_bound(lab: Lab) -> None:
     findings = []
     for claim in lab.listed("claim"):
         if claim.status.phase != "Bound":
-            findings.append(f"claim {name_of(claim)} is {claim.status.phase}: {last_event(lab, claim)}")
+            event = lab.newest_event(claim)
+            why = event.message if event else "no event says why"
+            findings.append(f"claim {name_of(claim)} is {claim.status.phase}: {why}")
     fail_on(findings)
 
 

@@ -34,12 +34,9 @@ def waits_for_a_claim(pods: list[Any]) -> bool:
 
 
 def last_warning(lab: Lab, pod: Any) -> str | None:
-    """The newest warning event of a pod (a volume that cannot mount, a sandbox that fails)."""
-    events = lab.core.list_namespaced_event(
-        pod.metadata.namespace, field_selector=f"involvedObject.name={pod.metadata.name},type=Warning", _request_timeout=10
-    ).items
-    events.sort(key=lambda e: e.last_timestamp or e.event_time or e.metadata.creation_timestamp)
-    return f"{events[-1].reason}: {events[-1].message}" if events else None
+    """The newest warning about a pod (a volume that cannot mount, a sandbox that fails)."""
+    event = lab.newest_event(pod, warnings_only=True)
+    return f"{event.reason}: {event.message}" if event else None
 
 
 def pod_trouble(pod: Any) -> str | None:

@@ -86,10 +86,6 @@ class Lab:
         return client.CoreV1Api(self.api)
 
     @cached_property
-    def apps(self) -> client.AppsV1Api:
-        return client.AppsV1Api(self.api)
-
-    @cached_property
     def api_problem(self) -> str | None:
         """Why the API server cannot be used, or None when it answers."""
         try:
@@ -132,6 +128,13 @@ class Lab:
             for pod in self.listed("pod")
             if pod.metadata.namespace == namespace and selector and matches(selector, pod.metadata.labels)
         ]
+
+    def newest_event(self, obj: Any, *, warnings_only: bool = False) -> Any | None:
+        """The newest event about an object (why a claim waits, why a pod cannot start)."""
+        selector = f"involvedObject.name={obj.metadata.name}" + (",type=Warning" if warnings_only else "")
+        events = self.core.list_namespaced_event(obj.metadata.namespace, field_selector=selector, _request_timeout=10).items
+        events.sort(key=lambda e: e.last_timestamp or e.event_time or e.metadata.creation_timestamp)
+        return events[-1] if events else None
 
     def workloads(self) -> list[Any]:
         """The Deployments and StatefulSets of the platform namespaces."""
