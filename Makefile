@@ -5,7 +5,7 @@ PYTHON := $(VENV)/bin/python
 COLLECTION_LINK := .ansible/collections/ansible_collections/cloudmart/lab
 export VAGRANT_CHECKPOINT_DISABLE := 1
 
-.PHONY: lab test setup host bundle destroy clean lint unit
+.PHONY: lab test setup host bundle destroy clean lint unit molecule
 
 lab: setup ## Prepare the host, build or reuse the bundle, vagrant up, print how to reach the lab
 	$(PYTHON) -m cloudmart_lab up
@@ -14,7 +14,10 @@ test: host ## Lint, unit tests, then the lab tests on a real cluster (brought up
 	$(VENV)/bin/pytest
 
 unit: host ## Only the tests that need no cluster
-	$(VENV)/bin/pytest -m "not lab"
+	$(VENV)/bin/pytest -m "not lab and not molecule"
+
+molecule: host ## Every role's molecule scenario (`molecule test --all`), each on its own node containers
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/molecule test --all
 
 lint: setup ## ruff, ansible-lint (production profile), collection build, vagrant validate
 	$(VENV)/bin/pytest tests/unit/test_lint.py

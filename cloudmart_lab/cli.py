@@ -68,8 +68,10 @@ def prepare(source: str, progress: Progress, provider: str = "docker") -> state.
         root = bundle.ensure(lab, source, progress.say)
     with progress.step("bundle checksums"):
         bundle.verify(root)
-    with progress.step("platform images"):
-        platform_root = platform.ensure(progress.say)
+    platform_root = ""
+    if lab.platform:
+        with progress.step("platform images"):
+            platform_root = str(platform.ensure(progress.say))
     image = ""
     if provider == "docker":
         log = cache_dir() / "logs" / "node-image.log"
@@ -82,7 +84,7 @@ def prepare(source: str, progress: Progress, provider: str = "docker") -> state.
         node_image=image,
         ssh_private_key=str(key),
         kubeconfig=str(state_dir() / "kubeconfig"),
-        platform_bundle_dir=str(platform_root),
+        platform_bundle_dir=platform_root,
         secrets_dir=str(state_dir() / "secrets"),
     )
     state.save(prepared)
@@ -113,10 +115,12 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     progress = Progress("lab")
     prepared = prepare(_bundle_source(args), progress, args.provider)
-    with progress.step(f"vagrant up --provider={args.provider}"):
-        vagrant.run(["up", f"--provider={args.provider}"], what="vagrant up")
+    up = ["up", f"--provider={args.provider}"] + (["--no-provision"] if args.no_provision else [])
+    with progress.step(f"vagrant {' '.join(up)}"):
+        vagrant.run(up, what="vagrant up")
     print(progress.summary(), file=sys.stderr)
-    print_access(prepared, settings.load())
+    if not args.no_provision:
+        print_access(prepared, settings.load())
     return 0
 
 
@@ -214,6 +218,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("up", help="prepare, then vagrant up and print how to reach the lab")
     p.add_argument("--source", choices=bundle.SOURCES, help=source_help)
     p.add_argument("--provider", default=os.environ.get("VAGRANT_DEFAULT_PROVIDER", "docker"))
+    p.add_argument("--no-provision", action="store_true", help="only start the nodes (molecule provisions them role by role)")
     p.set_defaults(func=cmd_up)
 
     p = sub.add_parser("platform", help="build CloudMart's images (the named ones, or all into the platform bundle)")

@@ -37,6 +37,8 @@ class Settings:
     pod_cidr: str
     service_cidr: str
     boxes: dict[str, str]
+    # False for a bare kubeadm cluster (role tests): no CloudMart, so one node is enough
+    platform: bool = True
 
     @property
     def control_plane(self) -> Node:
@@ -98,8 +100,12 @@ def parse(raw: Any, source: str = "settings.yml") -> Settings:
     nodes = tuple(_node(item, network, i) for i, item in enumerate(raw.get("nodes") or []))
     if sum(node.role == "control_plane" for node in nodes) != 1:
         raise LabError(f"{source}: nodes must hold exactly one control_plane node")
-    if sum(node.role == "worker" for node in nodes) < 2:
-        raise LabError(f"{source}: nodes must hold at least two workers")
+    platform = raw.get("platform", True)
+    if not isinstance(platform, bool):
+        raise LabError(f"{source}: platform must be true or false, not {platform!r}")
+    # CloudMart's requests and its disruption budgets need the capacity of two workers
+    if platform and sum(node.role == "worker" for node in nodes) < 2:
+        raise LabError(f"{source}: nodes must hold at least two workers to run CloudMart (or set platform: false)")
     for attribute in ("name", "ip"):
         values = [getattr(node, attribute) for node in nodes]
         duplicates = sorted({value for value in values if values.count(value) > 1})
@@ -112,6 +118,7 @@ def parse(raw: Any, source: str = "settings.yml") -> Settings:
         pod_cidr=str(network_raw.get("pod_cidr", "10.244.0.0/16")),
         service_cidr=str(network_raw.get("service_cidr", "10.96.0.0/12")),
         boxes=dict(raw.get("boxes") or {}),
+        platform=platform,
     )
 
 

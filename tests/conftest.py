@@ -1,4 +1,5 @@
-"""Shared test setup: the toolkit's own tools (ansible, ansible-playbook) come first on PATH."""
+"""Shared test setup: the toolkit's own tools (ansible, ansible-playbook) come first on PATH, and
+the tests run in an order that keeps one set of node containers at a time on the machine."""
 
 from __future__ import annotations
 
@@ -6,5 +7,21 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 os.environ.setdefault("ANSIBLE_CONFIG", str(Path(__file__).resolve().parent.parent / "ansible.cfg"))
+
+
+def _rank(item: pytest.Item) -> int:
+    """Unit and lab tests, then the teardown of the shared lab, then molecule's own nodes."""
+    if "tests/molecule/" in str(item.path):
+        return 2
+    return 1 if item.path.name == "test_teardown.py" else 0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/molecule/" in str(item.path):
+            item.add_marker(pytest.mark.molecule)
+    items.sort(key=_rank)

@@ -9,26 +9,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-DOCUMENTATION = r"""
-name: fault_plan
-short_description: The chosen scenarios of the catalog, each fault with the wrong value this lab gets
-description:
-  - Without a lab seed every fault gets the value the seed document gives; with one, one of its
-    variants, the same for the same lab seed, so an instructor can reproduce a learner's faults.
-  - An unknown scenario name is an error that lists the known ones.
-positional: scenarios, lab_seed
-options:
-  _input:
-    description: The catalog (C(faults_catalog)).
-    type: list
-    required: true
-  scenarios:
-    description: Names of the scenarios to plan, as a list or a comma-separated string; all when empty.
-    type: raw
-  lab_seed:
-    description: The lab seed; empty for the seed document's values.
-    type: str
-"""
+# Documented in fault_plan.yml and chosen_scenarios.yml beside this file.
 
 
 def scenario_names(scenarios: Any) -> list[str]:
@@ -47,19 +28,23 @@ def pick(fault: dict[str, Any], lab_seed: Any) -> Any:
     return variants[int(digest, 16) % len(variants)]
 
 
-def fault_plan(catalog: list[dict[str, Any]], scenarios: Any = None, lab_seed: Any = None) -> list[dict[str, Any]]:
+def chosen_scenarios(catalog: list[dict[str, Any]], scenarios: Any = None) -> list[dict[str, Any]]:
+    """The catalog's scenarios named (all when none is), in the catalog's order."""
     known = [scenario["name"] for scenario in catalog]
     wanted = scenario_names(scenarios) or known
     unknown = [name for name in wanted if name not in known]
     if unknown:
         raise AnsibleFilterError(f"unknown scenario {', '.join(unknown)}: choose from {', '.join(known)}")
+    return [scenario for scenario in catalog if scenario["name"] in wanted]
+
+
+def fault_plan(catalog: list[dict[str, Any]], scenarios: Any = None, lab_seed: Any = None) -> list[dict[str, Any]]:
     return [
         {**scenario, "faults": [{**fault, "value": pick(fault, lab_seed)} for fault in scenario["faults"]]}
-        for scenario in catalog
-        if scenario["name"] in wanted
+        for scenario in chosen_scenarios(catalog, scenarios)
     ]
 
 
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"fault_plan": fault_plan}
+        return {"fault_plan": fault_plan, "chosen_scenarios": chosen_scenarios}

@@ -11,6 +11,7 @@ description:
   - Builds the inventory of the lab that C(vagrant up) makes, from the same C(settings.yml) the
     Vagrantfile reads, so node names, addresses and sizes are defined once.
   - Hosts go into the groups C(control_plane) and C(workers), both children of C(cluster_<name>).
+  - C(lab_platform) is false for a bare cluster, whose settings set C(platform) to false.
   - Connection details (the lab's own SSH key, root over the private network) and the bundle the
     lab was prepared with come from the state file C(make lab) writes.
 options:
@@ -19,13 +20,16 @@ options:
     required: true
     choices: [cloudmart.lab.lab_nodes]
   settings_file:
-    description: The lab's settings file, relative to the inventory file.
+    description: The lab's settings file, relative to the inventory file (to its target, if it is a link).
     type: str
     default: ../settings.yml
+    env:
+      - name: CLOUDMART_LAB_SETTINGS
   state_file:
-    description: The state file C(make lab) writes, relative to the inventory file.
+    description:
+      - The state file C(make lab) writes, relative to the inventory file.
+      - When not given, C(lab.json) in the folder C(CLOUDMART_LAB_STATE) names, else C(../.lab/lab.json).
     type: str
-    default: ../.lab/lab.json
   cluster:
     description: Name of the cluster these nodes form (the C(lab_cluster) variable).
     type: str
@@ -54,7 +58,8 @@ class InventoryModule(BaseInventoryPlugin):
     NAME = "cloudmart.lab.lab_nodes"
 
     def verify_file(self, path: str) -> bool:
-        return super().verify_file(path) and path.endswith((".yml", ".yaml"))
+        # molecule links the file under another name: the target's name counts
+        return super().verify_file(path) and os.path.realpath(path).endswith((".yml", ".yaml"))
 
     def _set(self, entity: str, name: str, value: Any) -> None:
         # The settings and state files are the lab's own configuration, as trusted as an inventory
@@ -64,9 +69,11 @@ class InventoryModule(BaseInventoryPlugin):
     def parse(self, inventory: Any, loader: Any, path: str, cache: bool = True) -> None:
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        base = os.path.dirname(os.path.abspath(path))
+        # relative to the file itself, also when it is reached through a link (molecule links it)
+        base = os.path.dirname(os.path.realpath(path))
         settings_path = os.path.normpath(os.path.join(base, self.get_option("settings_file")))
-        state_path = os.path.normpath(os.path.join(base, self.get_option("state_file")))
+        state_file = self.get_option("state_file") or os.path.join(os.environ.get("CLOUDMART_LAB_STATE", "../.lab"), "lab.json")
+        state_path = os.path.normpath(os.path.join(base, state_file))
         settings = self._load_yaml(settings_path)
         state = self._load_state(state_path)
         cluster = self.get_option("cluster")
@@ -77,6 +84,7 @@ class InventoryModule(BaseInventoryPlugin):
         self._set(cluster_group, "lab_pod_cidr", settings.get("network", {}).get("pod_cidr", "10.244.0.0/16"))
         self._set(cluster_group, "lab_service_cidr", settings.get("network", {}).get("service_cidr", "10.96.0.0/12"))
         self._set(cluster_group, "ansible_user", "root")
+        self._set(cluster_group, "lab_platform", bool(settings.get("platform", True)))
         if state:
             self._set(cluster_group, "lab_bundle_dir", state["bundle_dir"])
             self._set(cluster_group, "lab_kubeconfig", state["kubeconfig"])

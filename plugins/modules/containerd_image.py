@@ -13,7 +13,7 @@ description:
     lab nodes get their images without any registry.
   - The image is labelled with the archive's sha256, so importing the same archive again changes
     nothing, and a rebuilt archive under the same ref is imported again.
-  - An archive may hold several images (C(refs)): it is imported once and every image is labelled.
+  - An archive may hold several images (C(refs)); it is imported once and every image is labelled.
   - The image is also pinned, so the kubelet's image garbage collection never removes it.
   - Supports check mode and diff.
 version_added: "0.1.0"

@@ -9,9 +9,9 @@ DOCUMENTATION = r"""
 module: deployment_rollout
 short_description: Change a Deployment's rollout strategy and one container's image, resources and liveness probe
 description:
-  - Changes what a new version's rollout changes: the update strategy, and for one container its
+  - Changes what a new version's rollout changes, the update strategy, and for one container its
     image, resources and liveness probe settings, plus labels of the pod template.
-  - A change of the pod template is a new revision, as with C(kubectl apply): the Deployment rolls
+  - A change of the pod template is a new revision, as with C(kubectl apply); the Deployment rolls
     it out with its (new) strategy, and C(kubectl rollout history) lists the revision before it.
   - O(to_revision) first returns the pod template to the one of an earlier revision, as
     C(kubectl rollout undo --to-revision) does; the strategy is not part of a revision and stays.
@@ -42,8 +42,8 @@ options:
     type: str
   resources:
     description:
-      - The container's resources, exactly, such as C({requests: {cpu: 100m, memory: 64Mi}}); limits
-        left out are removed.
+      - "The container's resources, exactly, such as C({requests: {cpu: 100m, memory: 64Mi}}); limits
+        left out are removed."
     type: dict
   liveness_probe:
     description: Fields of the container's liveness probe to set, such as C(timeoutSeconds); the others stay.

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 module: service_routing
 short_description: Set a Service's selector and the target port of one of its ports
 description:
-  - Sets the whole label selector of a Service, and the C(targetPort) of one of its ports: the two
+  - Sets the whole label selector of a Service, and the C(targetPort) of one of its ports, the two
     fields that decide whether the Service has endpoints and whether they answer.
   - Only the fields given change; the Service is replaced with its cluster IP and everything else kept.
   - Supports check mode and diff.

@@ -25,8 +25,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/lab/" in str(item.path):
             item.add_marker(pytest.mark.lab)
-    # the teardown test removes the shared lab: it runs last
-    items.sort(key=lambda item: item.path.name == "test_teardown.py")
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from cloudmart_lab.paths import REPO
 
 sys.path.insert(0, str(REPO / ".ansible" / "collections"))
 
-from ansible_collections.cloudmart.lab.plugins.filter.faults import fault_plan
+from ansible_collections.cloudmart.lab.plugins.filter.faults import chosen_scenarios, fault_plan
 
 CATALOG = yaml.safe_load((REPO / "roles/faults/vars/main.yml").read_text())["faults_catalog"]
 PLATFORM = yaml.safe_load((REPO / "roles/platform/defaults/main.yml").read_text())
@@ -73,10 +73,16 @@ def test_the_probe_fault_is_shorter_than_health_and_the_healthy_probe_well_above
 
 
 @pytest.mark.parametrize("scenarios", [["networking", "typo"], "storage,nope"])
-def test_an_unknown_scenario_is_refused_with_the_known_names(scenarios):
+@pytest.mark.parametrize("choose", [fault_plan, chosen_scenarios])
+def test_an_unknown_scenario_is_refused_with_the_known_names(choose, scenarios):
     known = "choose from control-plane, networking, storage, deployment"
     with pytest.raises(AnsibleFilterError, match=rf"unknown scenario (typo|nope): {known}"):
-        fault_plan(CATALOG, scenarios)
+        choose(CATALOG, scenarios)
+
+
+def test_verify_scores_the_chosen_scenarios_as_the_catalog_defines_them():
+    assert chosen_scenarios(CATALOG, "control-plane") == [CATALOG[0]]
+    assert chosen_scenarios(CATALOG, None) == CATALOG
 
 
 def test_scenarios_come_as_a_list_or_a_comma_separated_string_in_catalog_order():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -61,3 +62,20 @@ def test_the_vagrantfile_validates_for_every_provider(provider, prepared_state, 
     validate = run("vagrant", "validate", env=env)
     assert validate.returncode == 0, validate.stdout + validate.stderr
     assert "Vagrantfile validated successfully" in validate.stdout
+
+
+PLUGINS = [
+    ("module", path.stem) for path in sorted((REPO / "plugins" / "modules").glob("*.py")) if path.stem != "__init__"
+] + [("inventory", "lab_nodes"), ("filter", "fault_plan"), ("filter", "chosen_scenarios")]
+
+
+@pytest.mark.parametrize(("kind", "name"), PLUGINS)
+def test_every_plugin_documentation_renders(kind: str, name: str):
+    """ansible-doc reads it: a YAML slip (a colon in a sentence) leaves a plugin undocumented."""
+    doc = run(str(TOOLS / "ansible-doc"), "--json", "-t", kind, f"cloudmart.lab.{name}")
+    assert doc.returncode == 0 and "ERROR" not in doc.stderr, doc.stderr
+    documented = json.loads(doc.stdout)[f"cloudmart.lab.{name}"]["doc"]
+    assert all(isinstance(line, str) for line in documented["description"]), documented["description"]
+    for option in documented.get("options", {}).values():
+        text = option["description"]
+        assert all(isinstance(line, str) for line in ([text] if isinstance(text, str) else text)), option

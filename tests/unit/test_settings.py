@@ -49,7 +49,8 @@ def test_a_leading_v_is_accepted():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda raw: raw["nodes"].pop(), "at least two workers"),
+        (lambda raw: raw["nodes"].pop(), "at least two workers to run CloudMart"),
+        (lambda raw: raw.update(platform="no"), "platform must be true or false"),
         (lambda raw: raw["nodes"][1].update(role="control_plane"), "exactly one control_plane"),
         (lambda raw: raw["nodes"][2].update(ip=raw["nodes"][1]["ip"]), "node ip 10.77.0.11 is used twice"),
         (lambda raw: raw["nodes"][1].update(ip="192.168.1.4"), "must be a host address inside 10.77.0.0/24"),
@@ -61,6 +62,12 @@ def test_a_leading_v_is_accepted():
 def test_bad_nodes_are_explained(change, message):
     with pytest.raises(LabError, match=message):
         settings.parse(with_change(change))
+
+
+def test_a_bare_cluster_needs_no_worker():
+    bare = settings.parse(with_change(lambda raw: (raw.update(platform=False), raw["nodes"].__delitem__(slice(1, None)))))
+    assert (bare.platform, bare.workers) == (False, ())
+    assert settings.parse(with_change(lambda raw: None)).platform
 
 
 def test_a_missing_settings_file_names_the_file(tmp_path):

@@ -102,3 +102,14 @@ def test_no_check_looks_for_a_value_the_break_injects():
     assert {"https://127.0.0.1:2380", "v2", "fast-ssd-nonexistent", "order-service:v2.1-broken", "3000"} <= distinctive
     code = "\n".join(path.read_text() for path in CHECKS.glob("*.py"))
     assert sorted(v for v in distinctive if re.search(rf"(?<![\w.-]){re.escape(v)}(?![\w.-])", code)) == []
+
+
+def test_a_run_that_scores_one_scenario_is_out_of_its_points():
+    """verify.yml -e scenarios=control-plane: that scenario and the problem-solving row alone."""
+    chosen = [s for s in CATALOG if s["name"] == "control-plane"]
+    rows = [area for area in MATRIX if area.get("from_scenarios")]
+    checks = [c for level in chosen[0]["checks"].values() for c in level]
+    scored = score(chosen, rows, results(dict.fromkeys(checks, "passed")), {})
+    assert (scored["score"], scored["out_of"]) == (25, 25)
+    assert [r["name"] for r in scored["matrix"]] == ["problem-solving"]
+    assert scored["matrix"][0]["earned"] == 100

@@ -45,6 +45,21 @@ def check_id(item: pytest.Item) -> str:
     return marker.args[0]
 
 
+def scored_checks(settings: Settings) -> set[str]:
+    """The checks of the scenarios and matrix rows this run scores."""
+    areas = [*settings.catalog, *settings.matrix]
+    return {check for area in areas for level in area.get("checks", {}).values() for check in level}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A run that scores some scenarios (verify.yml -e scenarios=...) runs their checks alone."""
+    wanted = scored_checks(config.stash[LAB].settings)
+    deselected = [item for item in items if check_id(item) not in wanted]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if check_id(item) in wanted]
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     outcome = yield
