@@ -19,9 +19,9 @@ LAB = pytest.StashKey[Lab]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    settings = os.environ.get("CLOUDMART_LAB_SETTINGS")
+    settings = os.environ.get("CLOUDMART_VERIFY_SETTINGS")
     if not settings:
-        raise pytest.UsageError("CLOUDMART_LAB_SETTINGS is not set: run the checks with ansible-playbook verify.yml")
+        raise pytest.UsageError("CLOUDMART_VERIFY_SETTINGS is not set: run the checks with ansible-playbook verify.yml")
     config.stash[LAB] = Lab(Settings(**json.loads(settings)))
     config.stash[RESULTS] = {}
 
