@@ -85,3 +85,14 @@ def test_a_bundle_whose_checksum_does_not_match(tmp_path):
 def test_an_unknown_bundle_source():
     done = lab_cli("bundle", "path", env={"CLOUDMART_BUNDLE_SOURCE": "carrier-pigeon"})
     assert_one_line_error(done, "unknown bundle source 'carrier-pigeon'")
+
+
+def test_another_lab_keeps_vagrant_s_records_with_its_own_state(monkeypatch, tmp_path):
+    """A molecule scenario's nodes (CLOUDMART_LAB_STATE set) and the lab's never share .vagrant."""
+    from cloudmart_lab import vagrant
+
+    monkeypatch.delenv("CLOUDMART_LAB_STATE", raising=False)
+    monkeypatch.delenv("VAGRANT_DOTFILE_PATH", raising=False)
+    assert "VAGRANT_DOTFILE_PATH" not in vagrant.env()
+    monkeypatch.setenv("CLOUDMART_LAB_STATE", str(tmp_path))
+    assert vagrant.env()["VAGRANT_DOTFILE_PATH"] == str(tmp_path / "vagrant")

@@ -64,9 +64,11 @@ def test_the_vagrantfile_validates_for_every_provider(provider, prepared_state, 
     assert "Vagrantfile validated successfully" in validate.stdout
 
 
-PLUGINS = [
-    ("module", path.stem) for path in sorted((REPO / "plugins" / "modules").glob("*.py")) if path.stem != "__init__"
-] + [("inventory", "lab_nodes"), ("filter", "fault_plan"), ("filter", "chosen_scenarios")]
+PLUGINS = [("module", path.stem) for path in sorted((REPO / "plugins" / "modules").glob("*.py")) if path.stem != "__init__"] + [
+    ("inventory", "lab_nodes"),
+    ("filter", "fault_plan"),
+    ("filter", "chosen_scenarios"),
+]
 
 
 @pytest.mark.parametrize(("kind", "name"), PLUGINS)
