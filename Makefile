@@ -16,8 +16,8 @@ test: host ## Lint, unit tests, then the lab tests on a real cluster (brought up
 unit: host ## Only the tests that need no cluster
 	$(VENV)/bin/pytest -m "not lab and not molecule"
 
-molecule: host ## Every role's molecule scenario (`molecule test --all`), each on its own node containers
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/molecule test --all
+molecule: host ## Every role's molecule scenario (`molecule test --all`), or SCENARIO=<name> alone
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/molecule test $(if $(SCENARIO),--scenario-name $(SCENARIO),--all)
 
 lint: setup ## ruff, ansible-lint (production profile), collection build, vagrant validate
 	$(VENV)/bin/pytest tests/unit/test_lint.py
