@@ -49,5 +49,6 @@ def test_scenario_passes_molecule_test(scenario: str):
             timeout=40 * 60,
         )
     text = COLOURS.sub("", log.read_text())
-    recap = text[RECAP.search(text).start() :] if RECAP.search(text) else text[-3000:]
+    found = RECAP.search(text)
+    recap = text[found.start() :] if found else text[-3000:]
     assert done.returncode == 0, f"molecule test -s {scenario} failed (full output: {log}):\n{recap}"
