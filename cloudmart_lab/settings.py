@@ -15,6 +15,7 @@ from cloudmart_lab.paths import settings_file
 
 # Minors whose kubeadm still runs on cgroup v1 hosts and that the bundle recipe knows how to build.
 SUPPORTED_MINORS = ("1.36", "1.37")
+PLATFORM_PROFILES = ("lite", "full")
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 ROLES = ("control_plane", "worker")
@@ -39,6 +40,8 @@ class Settings:
     boxes: dict[str, str]
     # False for a bare kubeadm cluster (role tests): no CloudMart, so one node is enough
     platform: bool = True
+    # CloudMart's data layer: lite (one instance of each store) or full (replicated, clustered)
+    platform_profile: str = "lite"
 
     @property
     def control_plane(self) -> Node:
@@ -103,6 +106,9 @@ def parse(raw: Any, source: str = "settings.yml") -> Settings:
     platform = raw.get("platform", True)
     if not isinstance(platform, bool):
         raise LabError(f"{source}: platform must be true or false, not {platform!r}")
+    profile = raw.get("platform_profile", "lite")
+    if profile not in PLATFORM_PROFILES:
+        raise LabError(f"{source}: platform_profile must be one of {', '.join(PLATFORM_PROFILES)}, not {profile!r}")
     # CloudMart's requests and its disruption budgets need the capacity of two workers
     if platform and sum(node.role == "worker" for node in nodes) < 2:
         raise LabError(f"{source}: nodes must hold at least two workers to run CloudMart (or set platform: false)")
@@ -119,6 +125,7 @@ def parse(raw: Any, source: str = "settings.yml") -> Settings:
         service_cidr=str(network_raw.get("service_cidr", "10.96.0.0/12")),
         boxes=dict(raw.get("boxes") or {}),
         platform=platform,
+        platform_profile=profile,
     )
 
 

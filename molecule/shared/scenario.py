@@ -10,15 +10,13 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import time
-from collections.abc import Callable
+import subprocess
+import sys
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import testinfra
 import yaml
-
-T = TypeVar("T")
 
 STATE = Path(os.environ["CLOUDMART_LAB_STATE"])
 SETTINGS: dict[str, Any] = yaml.safe_load(Path(os.environ["CLOUDMART_LAB_SETTINGS"]).read_text())
@@ -29,6 +27,15 @@ CONTROL_PLANE: dict[str, Any] = next(node for node in NODES if node["role"] == "
 WORKERS: list[dict[str, Any]] = [node for node in NODES if node["role"] == "worker"]
 # molecule's inventory folder: its own file beside a link to shared/inventory.yml
 INVENTORY = str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)
+PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+
+
+def playbook(name: str, **extravars: str) -> subprocess.CompletedProcess[str]:
+    """One of the lab's root playbooks (verify.yml, solve.yml...) on the scenario's nodes."""
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", INVENTORY, name]
+    for key, value in extravars.items():
+        command += ["-e", f"{key}={value}"]
+    return subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, check=False, timeout=1800)
 
 
 def node(name: str) -> Any:
@@ -47,15 +54,3 @@ def kubectl(host: Any, *args: str) -> str:
 
 def kubectl_json(host: Any, *args: str) -> dict[str, Any]:
     return json.loads(kubectl(host, *args, "-o", "json"))
-
-
-def eventually(probe: Callable[[], T], *, timeout: float, what: str, every: float = 3.0) -> T:
-    """The probe's first truthy answer; an AssertionError naming what never happened otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = probe()
-        if answer:
-            return answer
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout:.0f}s (last answer: {answer!r})")
-        time.sleep(every)

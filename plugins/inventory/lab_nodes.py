@@ -11,7 +11,8 @@ description:
   - Builds the inventory of the lab that C(vagrant up) makes, from the same C(settings.yml) the
     Vagrantfile reads, so node names, addresses and sizes are defined once.
   - Hosts go into the groups C(control_plane) and C(workers), both children of C(cluster_<name>).
-  - C(lab_platform) is false for a bare cluster, whose settings set C(platform) to false.
+  - C(lab_platform) is false for a bare cluster, whose settings set C(platform) to false;
+    C(lab_platform_profile) is the settings' C(platform_profile) (C(lite) unless set).
   - Connection details (the lab's own SSH key, root over the private network) and the bundle the
     lab was prepared with come from the state file C(make lab) writes.
 options:
@@ -85,6 +86,7 @@ class InventoryModule(BaseInventoryPlugin):
         self._set(cluster_group, "lab_service_cidr", settings.get("network", {}).get("service_cidr", "10.96.0.0/12"))
         self._set(cluster_group, "ansible_user", "root")
         self._set(cluster_group, "lab_platform", bool(settings.get("platform", True)))
+        self._set(cluster_group, "lab_platform_profile", str(settings.get("platform_profile", "lite")))
         if state:
             self._set(cluster_group, "lab_bundle_dir", state["bundle_dir"])
             self._set(cluster_group, "lab_kubeconfig", state["kubeconfig"])

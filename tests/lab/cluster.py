@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,6 +12,7 @@ import testinfra
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from cloudmart_lab import waiting
 from cloudmart_lab.bundle.manifest import load as load_manifest
 from cloudmart_lab.paths import REPO
 from cloudmart_lab.settings import Settings
@@ -27,19 +27,10 @@ T = TypeVar("T")
 
 
 def eventually(check: Callable[[], T], *, timeout: float, interval: float = 2.0, what: str) -> T:
-    """Call check until it returns a truthy value (returned) or the timeout passes (AssertionError)."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while True:
-        try:
-            last = check()
-            if last:
-                return last
-        except (ApiException, OSError, AssertionError) as err:
-            last = err
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout:.0f}s (last: {last})")
-        time.sleep(interval)
+    """cloudmart_lab.waiting.eventually, an API error counting as "not yet"."""
+    return waiting.eventually(
+        check, timeout=timeout, what=what, interval=interval, tolerate=(ApiException, OSError, AssertionError)
+    )
 
 
 class Cluster:

@@ -10,8 +10,6 @@ from cloudmart_lab.paths import REPO
 
 ROLES = sorted(path.name for path in (REPO / "roles").iterdir() if (path / "tasks").is_dir())
 SCENARIOS = sorted(path.parent.name for path in (REPO / "molecule").glob("*/molecule.yml"))
-# the faults role has no scenario of its own: the default one breaks, verifies and solves
-SCENARIO_OF = {role: "default" if role == "faults" else role for role in ROLES}
 
 
 def converged_by(scenario: str) -> str:
@@ -19,13 +17,18 @@ def converged_by(scenario: str) -> str:
 
 
 def test_every_role_is_converged_and_tested_by_a_scenario():
-    for role, scenario in SCENARIO_OF.items():
+    for role in ROLES:
+        scenario = role
         assert scenario in SCENARIOS, f"no molecule scenario for the {role} role"
         assert list((REPO / "molecule" / scenario / "tests").glob("test_*.py")), f"{scenario} has no testinfra tests"
     for role in set(ROLES) - {"faults", "platform", "verify"}:
         assert f"cloudmart.lab.{role}" in converged_by(role)
     assert "playbooks/platform.yml" in converged_by("platform")
+    full = yaml.safe_load((REPO / "molecule" / "platform_full" / "molecule.yml").read_text())
+    assert "playbooks/platform.yml" in converged_by("platform_full")
+    assert full["ansible"]["env"]["MOLECULE_CLOUDMART_PROFILE"] == "full"
     assert "playbooks/verify.yml" in converged_by("verify")
+    assert "playbooks/break.yml" in converged_by("faults")
     assert "playbooks/break.yml" in converged_by("default")
 
 

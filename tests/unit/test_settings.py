@@ -51,6 +51,7 @@ def test_a_leading_v_is_accepted():
     [
         (lambda raw: raw["nodes"].pop(), "at least two workers to run CloudMart"),
         (lambda raw: raw.update(platform="no"), "platform must be true or false"),
+        (lambda raw: raw.update(platform_profile="ha"), "platform_profile must be one of lite, full, not 'ha'"),
         (lambda raw: raw["nodes"][1].update(role="control_plane"), "exactly one control_plane"),
         (lambda raw: raw["nodes"][2].update(ip=raw["nodes"][1]["ip"]), "node ip 10.77.0.11 is used twice"),
         (lambda raw: raw["nodes"][1].update(ip="192.168.1.4"), "must be a host address inside 10.77.0.0/24"),
@@ -68,6 +69,11 @@ def test_a_bare_cluster_needs_no_worker():
     bare = settings.parse(with_change(lambda raw: (raw.update(platform=False), raw["nodes"].__delitem__(slice(1, None)))))
     assert (bare.platform, bare.workers) == (False, ())
     assert settings.parse(with_change(lambda raw: None)).platform
+
+
+def test_the_data_layer_profile_is_lite_unless_full_is_asked_for():
+    assert settings.parse(with_change(lambda raw: raw.pop("platform_profile", None))).platform_profile == "lite"
+    assert settings.parse(with_change(lambda raw: raw.update(platform_profile="full"))).platform_profile == "full"
 
 
 def test_a_missing_settings_file_names_the_file(tmp_path):

@@ -29,7 +29,10 @@ def main() -> None:
     mongo_db = env("MONGO_DB", "catalog")
     store = ProductStore(env("MONGO_URL", "mongodb://localhost:27017"), mongo_db)
     cache = ProductCache(
-        env("REDIS_HOST", "localhost"), int(env("REDIS_PORT", "6379")), ttl_s=int(env("CACHE_TTL_SECONDS", "60"))
+        env("REDIS_HOST", "localhost"),
+        int(env("REDIS_PORT", "6379")),
+        ttl_s=int(env("CACHE_TTL_SECONDS", "60")),
+        cluster=env("REDIS_CLUSTER", "false").lower() in ("1", "true", "yes"),
     )
     if env("SEED_DEMO_DATA", "false").lower() in ("1", "true", "yes"):
         start_seeding(store)

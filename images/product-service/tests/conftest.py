@@ -107,6 +107,34 @@ def redis_port(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def redis_cluster_ports(tmp_path_factory):
+    """A real Redis Cluster of three masters on loopback, formed with redis-cli as the platform role does."""
+    server = binary("REDIS_SERVER", "redis-server")
+    cli = str(Path(server).with_name("redis-cli"))
+    ports, procs = [free_port() for _ in range(3)], []
+    try:
+        for port in ports:
+            folder = tmp_path_factory.mktemp(f"redis-cluster-{port}")
+            cmd = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+            cmd += ["--dir", str(folder), "--cluster-enabled", "yes", "--cluster-config-file", str(folder / "nodes.conf")]
+            with (folder / "redis.log").open("wb") as log:
+                procs.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT))
+            wait_for(lambda port=port: port_open(port), 10, f"redis-server on {port}")
+        create = [cli, "--cluster", "create", *(f"127.0.0.1:{port}" for port in ports), "--cluster-yes"]
+        subprocess.run(create, check=True, capture_output=True, timeout=30)
+
+        def formed():
+            info = subprocess.run([cli, "-p", str(ports[0]), "cluster", "info"], capture_output=True, text=True).stdout
+            return "cluster_state:ok" in info
+
+        wait_for(formed, 20, "the Redis Cluster to serve every slot")
+        yield ports
+    finally:
+        for proc in procs:
+            stop(proc)
+
+
+@pytest.fixture(scope="session")
 def blackhole_port():
     """A port that accepts TCP connections and never answers: a hung dependency."""
     with socket.socket() as s:

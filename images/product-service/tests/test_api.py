@@ -78,6 +78,20 @@ def test_get_is_cached_in_redis_for_60s_and_reserve_invalidates(app, db, redis_p
     assert app.get("/products/lamp-1").json()["stock"] == 5
 
 
+def test_on_a_redis_cluster_reads_are_cached_on_the_slot_owner(make_app, catalog_env, redis_cluster_ports):
+    app = make_app(**{**catalog_env, "REDIS_PORT": str(redis_cluster_ports[0]), "REDIS_CLUSTER": "true"})
+    wait_for(lambda: app.get("/ready").status == 200, 20, "ready on the cluster")
+    created = app.post("/products", {"id": "cluster-1", "name": "Clustered lamp", "price": 9.5, "stock": 3})
+    assert created.status == 201, created.text
+    assert app.get("/products/cluster-1").json()["name"] == "Clustered lamp"
+    cluster = redis.RedisCluster(host="127.0.0.1", port=redis_cluster_ports[0])
+    assert 0 < cluster.ttl("product:cluster-1") <= 60
+    # the key lives on one master only: the client followed the slot map
+    owners = [port for port in redis_cluster_ports if redis.Redis(port=port).execute_command("DBSIZE")]
+    assert len(owners) == 1
+    cluster.close()
+
+
 def test_reserve_short_unknown_and_invalid(app):
     app.post("/products", {"id": "few-1", "name": "Few", "price": 3, "stock": 3})
     r = app.post("/products/few-1/reserve", {"quantity": 4})

@@ -8,21 +8,14 @@ the scenario must pass.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-from scenario import INVENTORY, STATE, eventually
+from scenario import STATE, playbook
+
+from cloudmart_lab.waiting import eventually
 
 testinfra_hosts = ["ansible://control_plane"]
-PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 REPORT = STATE / "reports" / "verify.json"
-
-
-def playbook(name: str) -> subprocess.CompletedProcess[str]:
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", INVENTORY, name, "-e", "scenarios=control-plane"]
-    return subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, check=False, timeout=900)
+SCENARIO = "control-plane"
 
 
 def control_plane_row() -> dict:
@@ -39,18 +32,18 @@ def api_listening(host) -> bool:
 def test_break_verify_solve_verify(host):
     # broken: nothing serves the API on its port, and verify finds why on the node
     assert not api_listening(host)
-    found = playbook("verify.yml")
+    found = playbook("verify.yml", scenarios=SCENARIO)
     assert found.returncode != 0, found.stdout[-2000:]
     broken = control_plane_row()
     assert {"api-server-answers", "apiserver-etcd-servers", "apiserver-secure-port"} <= set(broken["failed"])
     assert "nodes-ready" in broken["blocked"]  # the API cannot say: blocked, not failed
     assert broken["earned"] < 25 * 0.6
 
-    solved = playbook("solve.yml")
+    solved = playbook("solve.yml", scenarios=SCENARIO)
     assert solved.returncode == 0, solved.stdout[-2000:]
     eventually(lambda: api_listening(host), timeout=180, what="the API server listening again")
 
-    playbook("verify.yml")
+    playbook("verify.yml", scenarios=SCENARIO)
     repaired = control_plane_row()
     assert (repaired["failed"], repaired["blocked"]) == ([], ["api-server-down-alert"])
     assert (repaired["level"], repaired["earned"]) == ("root", 20.0)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from scenario import NODES, eventually
+from scenario import NODES
+
+from cloudmart_lab.waiting import eventually
 
 testinfra_hosts = ["ansible://control_plane"]
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import shlex
 
-from scenario import BUNDLE, eventually, kubectl, kubectl_json, node
+from scenario import BUNDLE, kubectl, kubectl_json, node
+
+from cloudmart_lab.waiting import eventually
 
 testinfra_hosts = ["ansible://control_plane"]
 NAMESPACE = "molecule-storage"
