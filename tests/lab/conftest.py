@@ -17,6 +17,8 @@ from cloudmart_lab.runner import run_playbook
 from tests.lab.cluster import Cluster
 
 TIMINGS: dict[str, float] = {}
+# what a test tolerated and retried, with what the lab said about it: shown after the run
+NOTES: list[str] = []
 # what break.yml records: a scenario listed here is still broken
 FAULTS_STATE = REPO / ".lab" / "faults.json"
 
@@ -57,3 +59,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("lab timings")
         for what, seconds in TIMINGS.items():
             terminalreporter.write_line(f"{what}: {seconds:.0f}s")
+    if NOTES:
+        terminalreporter.section("lab notes")
+        for note in NOTES:
+            terminalreporter.write_line(note)

@@ -17,7 +17,7 @@ from cloudmart_lab.paths import REPO
 from cloudmart_lab.runner import PlaybookRun, run_playbook
 from tests.lab.cloudmart import CloudMart
 from tests.lab.cluster import Cluster, eventually
-from tests.lab.conftest import FAULTS_STATE
+from tests.lab.conftest import FAULTS_STATE, NOTES
 from tests.lab.verification import Verification, verify
 
 sys.path.insert(0, str(REPO / ".ansible" / "collections"))
@@ -281,9 +281,14 @@ def test_break_every_scenario_observe_the_symptoms_then_solve_without_losing_dat
     assert solved.ok, solved.failures
     lab.wait_until_settled()
     assert shop.fingerprint() == before, "every row of every store must be as it was before the break"
-    # Seen once in CI: the first order right after the repairs came back payment_failed; the
-    # next ones were paid. The lab must converge; the cause is not understood yet.
-    eventually(shop.purchase, timeout=120, interval=10, what="a paid purchase once repaired")
+    # Seen in CI: the first order right after the repairs came back payment_failed; the next ones
+    # were paid. The lab must converge; why it did not at once is noted for the run's summary.
+    try:
+        shop.purchase()
+    except (AssertionError, OSError) as first:
+        NOTES.append(f"{lab_seed or 'seed values'}: the first purchase after solve.yml failed: {first}")
+        NOTES.extend(f"  {line}" for line in shop.recent_logs("backend", ("order-service", "payment-service"), "payment"))
+        eventually(shop.purchase, timeout=120, interval=10, what="a paid purchase once repaired")
     assert json.loads(FAULTS_STATE.read_text()) == {}
     assert_full_marks(verify())
 
