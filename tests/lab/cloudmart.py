@@ -71,25 +71,6 @@ class CloudMart:
         assert order.status == 201 and order.body["status"] == "paid", f"ordering failed: {order}"
         return login.body["user_id"], order.body, chosen
 
-    def recent_logs(self, namespace: str, apps: tuple[str, ...], about: str, since: str = "5m") -> list[str]:
-        """The log lines of the last minutes that mention `about`, from every pod of each app."""
-        lines = []
-        for app in apps:
-            done = self.cluster.kubectl(
-                "logs",
-                "-n",
-                namespace,
-                "-l",
-                f"app={app}",
-                "--all-containers",
-                "--prefix",
-                "--tail=-1",
-                f"--since={since}",
-                check=False,
-            )
-            lines += [line for line in done.stdout.splitlines() if about in line.lower()]
-        return lines[-40:]
-
     def fingerprint(self) -> dict[str, tuple[int, str]]:
         """Row count and checksum of every table that holds CloudMart's data, and of the catalogue:
         a database that came back empty and seeded itself again differs (new password hashes,

@@ -287,7 +287,9 @@ def test_break_every_scenario_observe_the_symptoms_then_solve_without_losing_dat
         shop.purchase()
     except (AssertionError, OSError) as first:
         NOTES.append(f"{lab_seed or 'seed values'}: the first purchase after solve.yml failed: {first}")
-        NOTES.extend(f"  {line}" for line in shop.recent_logs("backend", ("order-service", "payment-service"), "payment"))
+        for app in ("order-service", "payment-service"):
+            said = [json.dumps(e) for e in shop.logs("backend", f"app={app}", since="5m") if "payment" in e.get("msg", "")]
+            NOTES.extend(f"  {app}: {line}" for line in said[-20:])
         eventually(shop.purchase, timeout=120, interval=10, what="a paid purchase once repaired")
     assert json.loads(FAULTS_STATE.read_text()) == {}
     assert_full_marks(verify())
