@@ -10,6 +10,8 @@ import argparse
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from cloudmart_lab import base_image, bundle, docker, host, node_image, settings, state, vagrant
@@ -64,19 +66,16 @@ def prepare(source: str, progress: Progress, provider: str = "docker") -> state.
     prepare_host(progress)
     _check_node_sizes(lab)
     key = state.ensure_ssh_key()
-    with progress.step("Kubernetes bundle"):
-        root = bundle.ensure(lab, source, progress.say)
+    log = cache_dir() / "logs" / "node-image.log"
+    with progress.step("Debian base image"):  # every image built below starts from it
+        base_image.ensure(log)
+    with progress.step("Kubernetes bundle" + (" and CloudMart's images, side by side" if lab.platform else "")):
+        root, platform_root = _bundles(lab, source, progress.say)
     with progress.step("bundle checksums"):
         bundle.verify(root)
-    platform_root = ""
-    if lab.platform:
-        with progress.step("platform images"):
-            platform_root = str(platform.ensure(progress.say))
     image = ""
     if provider == "docker":
-        log = cache_dir() / "logs" / "node-image.log"
         with progress.step("node image"):
-            base_image.ensure(log)
             image = node_image.ensure(log)
             progress.say(image)
     prepared = state.LabState(
@@ -84,11 +83,25 @@ def prepare(source: str, progress: Progress, provider: str = "docker") -> state.
         node_image=image,
         ssh_private_key=str(key),
         kubeconfig=str(state_dir() / "kubeconfig"),
-        platform_bundle_dir=platform_root,
+        platform_bundle_dir=str(platform_root or ""),
         secrets_dir=str(state_dir() / "secrets"),
     )
     state.save(prepared)
     return prepared
+
+
+def _bundles(lab: settings.Settings, source: str, say: Callable[[str], None]) -> tuple[Path, Path | None]:
+    """The Kubernetes bundle and CloudMart's platform bundle, made at the same time when missing.
+
+    Compiling Kubernetes keeps both cores busy, but the platform's builds spend much of their time
+    downloading and installing packages, so side by side they end sooner than one after the other.
+    Each bundle is written under a temporary name and renamed when whole: when one fails, the other
+    still completes, and an error is reported once both have stopped.
+    """
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        kubernetes = pool.submit(bundle.ensure, lab, source, say)
+        cloudmart = pool.submit(platform.ensure, say) if lab.platform else None
+    return kubernetes.result(), cloudmart.result() if cloudmart else None
 
 
 def _check_node_sizes(lab: settings.Settings) -> None:

@@ -255,8 +255,7 @@ def test_break_in_check_mode_reports_the_changes_and_makes_none(lab: Cluster, sh
 @pytest.mark.parametrize("lab_seed", [None, "learner-07"], ids=["seed-values", "lab-seed-variant"])
 def test_break_every_scenario_observe_the_symptoms_then_solve_without_losing_data(lab: Cluster, shop: CloudMart, lab_seed):
     values = planned(lab_seed)
-    assert_full_marks(verify())  # its purchase adds an order: the data is fingerprinted after it
-    before = shop.fingerprint()
+    before = shop.fingerprint()  # break.yml itself refuses a lab that is not healthy
 
     broken = playbook("break", lab_seed, scenarios=API_SCENARIOS)
     assert broken.ok, broken.failures

@@ -18,8 +18,8 @@ from tests.lab.cluster import PLATFORM_NAMESPACES, Cluster, eventually
 
 @pytest.fixture(scope="module")
 def shop(lab: Cluster) -> CloudMart:
-    # The API-server test's own settling can read pod statuses from before the outage; by now the
-    # controllers that exited while the API server was away show their crash-loop, so settle again.
+    # The fault rounds before this module took the API server away; a controller that exited then
+    # may still be in its restart back-off.
     lab.wait_until_settled()
     return CloudMart(lab)
 

@@ -43,19 +43,11 @@ def test_a_healthy_lab_scores_full_marks_within_a_minute_and_nothing_changes(set
 
 
 def test_faults_no_scenario_injects_are_caught_and_named(settled: Cluster):
-    """One at a time, each repaired before the next: a Service's targetPort renamed, a ConfigMap
-    Prometheus needs deleted, a worker's kubelet stopped."""
+    """A Service's targetPort renamed and a ConfigMap Prometheus needs deleted, found in one run;
+    once repaired, a worker's kubelet stopped."""
     ports = {"spec": {"ports": [{"name": "http", "port": 8080, "targetPort": "web"}]}}
-    settled.core.patch_namespaced_service("admin-dashboard", "frontend", ports)
-    try:
-        result = verify()
-        assert not result.run.ok and result.report["score"] < 100
-        assert "Service frontend/admin-dashboard sends port 8080 to targetPort web" in result.findings("service-target-ports")
-    finally:
-        ports["spec"]["ports"][0]["targetPort"] = 8080
-        settled.core.patch_namespaced_service("admin-dashboard", "frontend", ports)
-
     saved = settled.core.read_namespaced_config_map("prometheus-config", "monitoring")
+    settled.core.patch_namespaced_service("admin-dashboard", "frontend", ports)
     settled.core.delete_namespaced_config_map("prometheus-config", "monitoring")
     try:
         settled.kubectl("rollout", "restart", "deployment/prometheus", "-n", "monitoring")
@@ -65,10 +57,13 @@ def test_faults_no_scenario_injects_are_caught_and_named(settled: Cluster):
             what="Prometheus gone, its new pod waiting for the ConfigMap",
         )
         result = verify()
-        assert not result.run.ok
+        assert not result.run.ok and result.report["score"] < 100
+        assert "Service frontend/admin-dashboard sends port 8080 to targetPort web" in result.findings("service-target-ports")
         assert "Deployment monitoring/prometheus runs 0 of 1 replicas" in result.findings("workloads-available"), result
         assert result.outcome("services-scraped") == "blocked", result
     finally:
+        ports["spec"]["ports"][0]["targetPort"] = 8080
+        settled.core.patch_namespaced_service("admin-dashboard", "frontend", ports)
         saved.metadata = client.V1ObjectMeta(name=saved.metadata.name, namespace="monitoring", labels=saved.metadata.labels)
         settled.core.create_namespaced_config_map("monitoring", saved)
     settled.wait_until_settled()

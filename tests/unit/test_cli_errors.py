@@ -6,11 +6,15 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 import yaml
 
+from cloudmart_lab import cli, settings
 from cloudmart_lab.bundle.manifest import Manifest
+from cloudmart_lab.errors import LabError
 from cloudmart_lab.paths import REPO
 
 
@@ -96,3 +100,22 @@ def test_another_lab_keeps_vagrant_s_records_with_its_own_state(monkeypatch, tmp
     assert "VAGRANT_DOTFILE_PATH" not in vagrant.env()
     monkeypatch.setenv("CLOUDMART_LAB_STATE", str(tmp_path))
     assert vagrant.env()["VAGRANT_DOTFILE_PATH"] == str(tmp_path / "vagrant")
+
+
+def test_a_bundle_that_fails_to_build_lets_the_other_finish_then_reports_its_error(monkeypatch):
+    # The two bundles are built side by side; a failure of one must not leave the other half-made.
+    finished: list[str] = []
+
+    def kubernetes_fails(lab: settings.Settings, source: str, say: object) -> Path:
+        raise LabError("go build kubernetes v1.37.2 failed; see its log")
+
+    def cloudmart_completes(say: object) -> Path:
+        time.sleep(0.5)
+        finished.append("platform")
+        return Path("platform-bundle")
+
+    monkeypatch.setattr(cli.bundle, "ensure", kubernetes_fails)
+    monkeypatch.setattr(cli.platform, "ensure", cloudmart_completes)
+    with pytest.raises(LabError, match="go build kubernetes"):
+        cli._bundles(settings.load(), "build", print)
+    assert finished == ["platform"]
