@@ -5,8 +5,14 @@ import os
 import signal
 from types import FrameType
 
+_serving = False
+
 
 def _exit(signum: int, frame: FrameType | None) -> None:
+    if not _serving:
+        # Still starting (mostly importing C extensions): nothing to close yet, so leave at once with
+        # status 0 wherever the signal lands, instead of raising into the import under way.
+        os._exit(0)
     raise SystemExit(0)
 
 
@@ -39,6 +45,8 @@ def main() -> None:
     app = create_app(store, cache)
     port = int(env("PORT", "8080"))
     logging.getLogger("main").info("starting", extra={"port": port, "mongo_db": mongo_db})
+    global _serving
+    _serving = True
     # uvicorn stops gracefully on SIGTERM; the graceful shutdown timeout keeps the whole stop within the
     # contract's 10 s.
     uvicorn.run(

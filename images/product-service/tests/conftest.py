@@ -29,6 +29,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def cluster_port() -> int:
+    """A free port for a Redis Cluster node: its cluster bus listens 10000 above it, so the port
+    must be 55535 or less (redis-server refuses to start otherwise) and that one free too."""
+    while True:
+        port = free_port()
+        if port <= 55535:
+            with socket.socket() as bus:
+                try:
+                    bus.bind(("127.0.0.1", port + 10000))
+                except OSError:
+                    continue
+            return port
+
+
 def wait_for(condition, timeout_s, what):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -111,7 +125,7 @@ def redis_cluster_ports(tmp_path_factory):
     """A real Redis Cluster of three masters on loopback, formed with redis-cli as the platform role does."""
     server = binary("REDIS_SERVER", "redis-server")
     cli = str(Path(server).with_name("redis-cli"))
-    ports, procs = [free_port() for _ in range(3)], []
+    ports, procs = [cluster_port() for _ in range(3)], []
     try:
         for port in ports:
             folder = tmp_path_factory.mktemp(f"redis-cluster-{port}")
