@@ -5,14 +5,14 @@ import os
 import signal
 from types import FrameType
 
-_serving = False
+
+def _leave_now(signum: int, frame: FrameType | None) -> None:
+    # Still starting (mostly importing C extensions): nothing to close yet, so leave at once with
+    # status 0 wherever the signal lands, instead of raising into the import under way.
+    os._exit(0)
 
 
 def _exit(signum: int, frame: FrameType | None) -> None:
-    if not _serving:
-        # Still starting (mostly importing C extensions): nothing to close yet, so leave at once with
-        # status 0 wherever the signal lands, instead of raising into the import under way.
-        os._exit(0)
     raise SystemExit(0)
 
 
@@ -20,7 +20,7 @@ def main() -> None:
     # As PID 1 in a container, a signal without a handler is ignored: SIGTERM must stop the process from
     # its first moment, before uvicorn installs its own handler (and after, when uvicorn hands the signal
     # back to this one). Hence this handler first, and the slow imports (FastAPI, pymongo...) after it.
-    signal.signal(signal.SIGTERM, _exit)
+    signal.signal(signal.SIGTERM, _leave_now)
 
     import uvicorn
 
@@ -45,8 +45,7 @@ def main() -> None:
     app = create_app(store, cache)
     port = int(env("PORT", "8080"))
     logging.getLogger("main").info("starting", extra={"port": port, "mongo_db": mongo_db})
-    global _serving
-    _serving = True
+    signal.signal(signal.SIGTERM, _exit)
     # uvicorn stops gracefully on SIGTERM; the graceful shutdown timeout keeps the whole stop within the
     # contract's 10 s.
     uvicorn.run(
