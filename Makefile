@@ -5,13 +5,16 @@ PYTHON := $(VENV)/bin/python
 COLLECTION_LINK := .ansible/collections/ansible_collections/cloudmart/lab
 export VAGRANT_CHECKPOINT_DISABLE := 1
 
-.PHONY: lab test setup host bundle destroy clean lint unit molecule
+.PHONY: lab test test-extended setup host bundle destroy clean lint unit molecule
 
 lab: setup ## Prepare the host, build or reuse the bundle, vagrant up, print how to reach the lab
 	$(PYTHON) -m cloudmart_lab up
 
 test: host ## Lint, unit tests, then the lab tests on a real cluster (brought up if needed)
 	$(VENV)/bin/pytest
+
+test-extended: host ## The lab tests beyond CI's: every interruption of break.yml (SIGKILL and SIGTERM, recovered both ways)
+	$(VENV)/bin/pytest --extended -m extended tests/lab
 
 unit: host ## Only the tests that need no cluster
 	$(VENV)/bin/pytest -m "not lab and not molecule"

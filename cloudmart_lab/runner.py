@@ -26,6 +26,8 @@ class PlaybookRun:
     stats: dict[str, dict[str, int]] = field(default_factory=dict)
     changed_tasks: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    # what the run's debug tasks said, one line each
+    messages: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> int:
@@ -50,14 +52,25 @@ class _Progress:
             print(f"[{stamp}] PLAY {data.get('play', '')}", file=self.out, flush=True)
         elif kind == "playbook_on_task_start":
             print(f"[{stamp}]   {data.get('task', '')}", file=self.out, flush=True)
-        elif kind == "runner_on_ok" and data.get("res", {}).get("changed"):
-            self.run.changed_tasks.append(f"{data.get('host')}: {data.get('task')}")
+        elif kind == "runner_on_ok":
+            result = data.get("res", {})
+            if result.get("changed"):
+                self.run.changed_tasks.append(f"{data.get('host')}: {data.get('task')}")
+            if data.get("task_action") in ("debug", "ansible.builtin.debug"):
+                self.run.messages.extend(_said(result))
         elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
             message = data.get("res", {}).get("msg") or data.get("res", {}).get("stderr") or "failed"
             line = f"{data.get('host')}: {data.get('task')}: {' '.join(str(message).split())}"
             self.run.failures.append(line)
             print(f"[{stamp}]   FAILED {line}", file=self.out, flush=True)
         return True
+
+
+def _said(result: dict[str, Any]) -> list[str]:
+    """The lines a debug task printed, one per message (a looped task's items each)."""
+    items = [item for item in result.get("results", [result]) if "msg" in item and not item.get("skipped")]
+    lines = [line for item in items for line in (item["msg"] if isinstance(item["msg"], list) else [item["msg"]])]
+    return [" ".join(str(line).split()) for line in lines]
 
 
 def run_playbook(

@@ -20,8 +20,21 @@ def _rank(item: pytest.Item) -> int:
     return 1 if item.path.name == "test_teardown.py" else 0
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--extended",
+        action="store_true",
+        help="also run the tests beyond what CI runs (every interruption of break.yml): `make test-extended`",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/molecule/" in str(item.path):
             item.add_marker(pytest.mark.molecule)
+    if not config.getoption("--extended"):
+        extended = [item for item in items if item.get_closest_marker("extended")]
+        if extended:
+            config.hook.pytest_deselected(items=extended)
+            items[:] = [item for item in items if not item.get_closest_marker("extended")]
     items.sort(key=_rank)

@@ -35,9 +35,12 @@ def run_kube_module(run_module: Callable[[Any], dict[str, Any]], argument_spec: 
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **options)
     require_kubernetes(module.fail_json)
     try:
-        module.exit_json(**run_module(module))
+        result = run_module(module)
     except KubeError as err:
         module.fail_json(msg=str(err))
+    if not module._diff:  # as kubernetes.core does: a diff only when asked for
+        result.pop("diff", None)
+    module.exit_json(**result)
 
 
 class KubeError(Exception):

@@ -86,163 +86,32 @@ deleted_pods:
   returned: always
   type: list
   elements: str
+new_volume:
+  description: Whether the claim was made anew with no volume to keep, so it holds no data.
+  returned: always
+  type: bool
 """
 
+from dataclasses import asdict
+from typing import Any
+
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.cloudmart.lab.plugins.module_utils.kube import (
-    api_client,
-    call,
-    get_or_none,
-    run_kube_module,
-    wait_until,
-)
-
-# Kept on the volume: the reclaim policy it had before the lab set Retain.
-ORIGINAL_POLICY = "cloudmart.lab/original-reclaim-policy"
+from ansible_collections.cloudmart.lab.plugins.module_utils.claims import ensure_claim
+from ansible_collections.cloudmart.lab.plugins.module_utils.kube import api_client, run_kube_module
 
 
-def claim_spec(claim: object | None) -> dict | None:
-    if claim is None:
-        return None
-    spec = claim.spec
-    return {
-        "storage_class": spec.storage_class_name,
-        "size": spec.resources.requests.get("storage"),
-        "access_modes": list(spec.access_modes or []),
-    }
-
-
-def volume_fits(volume: object, wanted: dict) -> bool:
-    """Whether a claim with the wanted spec can bind to the volume."""
-    from kubernetes.utils import parse_quantity
-
-    spec = volume.spec
-    return (
-        spec.storage_class_name == wanted["storage_class"]
-        and parse_quantity(wanted["size"]) <= parse_quantity(spec.capacity["storage"])
-        and set(wanted["access_modes"]) <= set(spec.access_modes or [])
-    )
-
-
-def kept_volume(core: object, namespace: str, name: str, claim: object | None) -> object | None:
-    """The volume bound to the claim, or the one a previous run reserved for it."""
-    if claim is not None and claim.spec.volume_name:
-        return call("cannot read the claim's volume", core.read_persistent_volume, claim.spec.volume_name)
-    volumes = call("cannot list PersistentVolumes", core.list_persistent_volume).items
-    reserved = [
-        v
-        for v in volumes
-        if v.spec.claim_ref
-        and v.spec.claim_ref.namespace == namespace
-        and v.spec.claim_ref.name == name
-        and v.status.phase in ("Available", "Released")
-    ]
-    return reserved[0] if reserved else None
-
-
-def pods_mounting(core: object, namespace: str, name: str) -> list[str]:
-    pods = call(f"cannot list the pods of {namespace}", core.list_namespaced_pod, namespace).items
-    return [
-        pod.metadata.name
-        for pod in pods
-        if any(
-            volume.persistent_volume_claim and volume.persistent_volume_claim.claim_name == name
-            for volume in pod.spec.volumes or []
-        )
-    ]
-
-
-def run_module(module: AnsibleModule) -> dict:
+def run_module(module: AnsibleModule) -> dict[str, Any]:
     from kubernetes import client
 
     params = module.params
-    namespace, name, timeout = params["namespace"], params["name"], params["wait_timeout"]
-    where = f"PersistentVolumeClaim {namespace}/{name}"
+    wanted = {"storage_class": params["storage_class"], "size": params["size"], "access_modes": params["access_modes"]}
     core = client.CoreV1Api(api_client(params["kubeconfig"]))
-    claim = get_or_none(f"cannot read {where}", core.read_namespaced_persistent_volume_claim, name, namespace)
-    before = claim_spec(claim)
-    after = {"storage_class": params["storage_class"], "size": params["size"], "access_modes": params["access_modes"]}
-    volume = kept_volume(core, namespace, name, claim)
-    result = {
-        "changed": before != after,
-        "before": before,
-        "after": after,
-        "bound": False,
-        "deleted_pods": [],
-        "volume": volume.metadata.name if volume else None,
-        "diff": {"before": before or {}, "after": after},
-    }
-    if not result["changed"]:
-        result["bound"] = claim.status.phase == "Bound"
-        return result
-    if module.check_mode:
-        return result
-
-    if volume is not None:
-        keep(core, volume)
-    if claim is not None:
-        call(f"cannot delete {where}", core.delete_namespaced_persistent_volume_claim, name, namespace)
-        for pod in pods_mounting(core, namespace, name):
-            call(f"cannot delete pod {namespace}/{pod}", core.delete_namespaced_pod, pod, namespace)
-            result["deleted_pods"].append(pod)
-        wait_until(
-            lambda: get_or_none(f"cannot read {where}", core.read_namespaced_persistent_volume_claim, name, namespace) is None,
-            timeout,
-            f"{where} is deleted (a pod still mounting it keeps it)",
-        )
-    if volume is not None:
-        reserve(core, volume.metadata.name, namespace, name)
-
-    fits = volume is not None and volume_fits(volume, after)
-    body = {
-        "apiVersion": "v1",
-        "kind": "PersistentVolumeClaim",
-        "metadata": {"name": name, "namespace": namespace, "labels": claim.metadata.labels if claim else None},
-        "spec": {
-            "storageClassName": after["storage_class"],
-            "accessModes": after["access_modes"],
-            "resources": {"requests": {"storage": after["size"]}},
-            # naming the kept volume binds at once, even with a WaitForFirstConsumer class
-            **({"volumeName": volume.metadata.name} if fits else {}),
-        },
-    }
-    call(f"cannot create {where}", core.create_namespaced_persistent_volume_claim, namespace, body)
-    if fits:
-
-        def bound() -> bool:
-            claim = call(f"cannot read {where}", core.read_namespaced_persistent_volume_claim, name, namespace)
-            return claim.status.phase == "Bound"
-
-        wait_until(bound, timeout, f"{where} is bound to the volume {volume.metadata.name}")
-        result["bound"] = True
+    outcome = ensure_claim(
+        core, params["namespace"], params["name"], wanted, timeout=params["wait_timeout"], check_mode=module.check_mode
+    )
+    result = asdict(outcome)
+    result["diff"] = {"before": outcome.before or {}, "after": outcome.after}
     return result
-
-
-def keep(core: object, volume: object) -> None:
-    """Set Retain, remembering the policy the volume had, so deleting its claim keeps the data."""
-    annotations = volume.metadata.annotations or {}
-    if volume.spec.persistent_volume_reclaim_policy == "Retain":
-        return
-    original = annotations.get(ORIGINAL_POLICY, volume.spec.persistent_volume_reclaim_policy)
-    patch = {"metadata": {"annotations": {ORIGINAL_POLICY: original}}, "spec": {"persistentVolumeReclaimPolicy": "Retain"}}
-    call(f"cannot keep the volume {volume.metadata.name}", core.patch_persistent_volume, volume.metadata.name, patch)
-
-
-def reserve(core: object, volume: str, namespace: str, name: str) -> None:
-    """Release the volume from the deleted claim and reserve it for the next claim of that name."""
-    patch = [
-        {
-            "op": "replace",
-            "path": "/spec/claimRef",
-            "value": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": namespace, "name": name},
-        }
-    ]
-    call(f"cannot reserve the volume {volume} for the claim", core.patch_persistent_volume, volume, patch)
-
-    def available() -> bool:
-        return call(f"cannot read the volume {volume}", core.read_persistent_volume, volume).status.phase == "Available"
-
-    wait_until(available, 60, f"the volume {volume} is Available for the claim")
 
 
 def main() -> None:

@@ -69,6 +69,7 @@ corefile:
 
 import datetime
 import re
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudmart.lab.plugins.module_utils.kube import (
@@ -131,7 +132,7 @@ def with_names(corefile: str, names: list[str], present: bool) -> str:
         at = next((i for i, line in enumerate(lines) if re.match(r"^\s*kubernetes\s", line)), None)
         if at is None:
             raise KubeError("the Corefile has no kubernetes plugin to put the stanza before")
-        indent = re.match(r"^(\s*)", lines[at]).group(1)
+        indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
         lines[at:at] = [stanza(name, indent) for name in missing]
         return "".join(lines)
     wanted = {name_pattern(name) for name in names}
@@ -139,7 +140,7 @@ def with_names(corefile: str, names: list[str], present: bool) -> str:
     return "".join(line for i, line in enumerate(lines) if not any(s <= i < e for s, e in removed))
 
 
-def run_module(module: AnsibleModule) -> dict:
+def run_module(module: AnsibleModule) -> dict[str, Any]:
     from kubernetes import client
 
     params = module.params
@@ -149,7 +150,7 @@ def run_module(module: AnsibleModule) -> dict:
     configmap = get_or_none(f"cannot read {where}", core.read_namespaced_config_map, params["configmap"], params["namespace"])
     if configmap is None or "Corefile" not in (configmap.data or {}):
         raise KubeError(f"{where} with a Corefile does not exist; is CoreDNS deployed (kubeadm's addon)?")
-    before = configmap.data["Corefile"]
+    before = str((configmap.data or {})["Corefile"])
     after = with_names(before, params["names"], params["state"] == "present")
     result = {"changed": after != before, "corefile": after, "diff": {"before": before, "after": after}}
     if not result["changed"] or module.check_mode:
@@ -166,7 +167,7 @@ def run_module(module: AnsibleModule) -> dict:
     return result
 
 
-def restart(apps: object, namespace: str, name: str, timeout: int) -> None:
+def restart(apps: Any, namespace: str, name: str, timeout: int) -> None:
     """What `kubectl rollout restart` does, then wait until the Deployment is available again."""
     stamp = datetime.datetime.now(datetime.UTC).isoformat()
     patch = {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": stamp}}}}}

@@ -13,8 +13,8 @@ description:
     C(/etc/kubernetes/manifests/kube-apiserver.yaml), editing only the lines of those flags, as a
     person with an editor would; everything else (probes, comments, layout) stays as it is.
   - The kubelet watches the manifests folder and restarts the pod with the new flags.
-  - With O(backup_path), the manifest as it was before the first change is kept there, and never
-    overwritten by a later change, so a manifest broken twice still has its healthy original.
+  - No copy of the manifest is kept on the node (a learner is root there); a kubeadm control plane's
+    manifests are made again from its configuration instead (the control_plane role's manifests.yml).
   - Supports check mode and diff.
 version_added: "0.1.0"
 author: CloudMart Lab maintainers
@@ -27,12 +27,6 @@ options:
     description: Flag names without the leading dashes, and the value each must have.
     type: dict
     required: true
-  backup_path:
-    description:
-      - Where to keep the manifest as it was before the first change; keep it outside the
-        manifests folder, where the kubelet would run it as a second pod.
-      - An existing backup is left alone.
-    type: path
 attributes:
   check_mode:
     support: full
@@ -58,14 +52,11 @@ after:
   description: The value each flag has now.
   returned: always
   type: dict
-backup_path:
-  description: Where the original manifest is kept, when a backup was asked for.
-  returned: when O(backup_path) is set
-  type: str
 """
 
 import os
 import re
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -102,7 +93,7 @@ def set_flags(text: str, flags: dict[str, str]) -> tuple[str, dict[str, str | No
     return "".join(lines), before
 
 
-def run_module(module: AnsibleModule) -> dict:
+def run_module(module: AnsibleModule) -> dict[str, Any]:
     params = module.params
     flags = {name.lstrip("-"): str(value) for name, value in params["flags"].items()}
     path = params["path"]
@@ -121,14 +112,8 @@ def run_module(module: AnsibleModule) -> dict:
         "after": flags,
         "diff": {"before": text, "after": new_text, "before_header": path, "after_header": path},
     }
-    backup = params["backup_path"]
-    if backup:
-        result["backup_path"] = backup
     if not result["changed"] or module.check_mode:
         return result
-    if backup and not os.path.exists(backup):
-        os.makedirs(os.path.dirname(backup), mode=0o700, exist_ok=True)
-        _write(backup, text, os.stat(path).st_mode & 0o777)
     _write(path, new_text, os.stat(path).st_mode & 0o777)
     return result
 
@@ -147,11 +132,13 @@ def main() -> None:
         argument_spec={
             "path": {"type": "path", "required": True},
             "flags": {"type": "dict", "required": True},
-            "backup_path": {"type": "path"},
         },
         supports_check_mode=True,
     )
-    module.exit_json(**run_module(module))
+    result = run_module(module)
+    if not module._diff:  # a diff only when asked for
+        result.pop("diff")
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ TIMINGS: dict[str, float] = {}
 NOTES: list[str] = []
 # what break.yml records: a scenario listed here is still broken
 FAULTS_STATE = REPO / ".lab" / "faults.json"
+# what break, solve and reset hold while they change the cluster
+LOCK = REPO / ".lab" / "lab.lock"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,7 +1,10 @@
-"""The scenario catalog (roles/faults/vars/main.yml) and how a lab's wrong values are chosen from it."""
+"""The scenario catalog (plugins/module_utils/scenario_catalog.yml), its loader, and how a lab's
+wrong values are chosen from it."""
 
 from __future__ import annotations
 
+import copy
+import re
 import sys
 
 import pytest
@@ -12,9 +15,12 @@ from cloudmart_lab.paths import REPO
 
 sys.path.insert(0, str(REPO / ".ansible" / "collections"))
 
-from ansible_collections.cloudmart.lab.plugins.filter.faults import chosen_scenarios, fault_plan
+from ansible_collections.cloudmart.lab.plugins.filter.faults import chosen_scenarios, fault_plan, scenario_order
+from ansible_collections.cloudmart.lab.plugins.module_utils import scenario_catalog
+from ansible_collections.cloudmart.lab.plugins.module_utils.scenario_catalog import CatalogError
 
-CATALOG = yaml.safe_load((REPO / "roles/faults/vars/main.yml").read_text())["faults_catalog"]
+CATALOG = scenario_catalog.load()
+FAULTS_TASKS = REPO / "roles" / "faults" / "tasks"
 PLATFORM = yaml.safe_load((REPO / "roles/platform/defaults/main.yml").read_text())
 
 
@@ -98,3 +104,99 @@ def test_every_strategy_removes_every_order_service_pod_at_once():
         # Kubernetes rounds a percentage of maxUnavailable down
         removed = int(unavailable[:-1]) * replicas // 100 if unavailable.endswith("%") else int(unavailable)
         assert removed >= replicas and str(wrong["maxSurge"]) in ("0", "0%"), wrong
+
+
+def test_the_loader_reads_the_one_catalog_and_checks_its_shape(tmp_path):
+    assert [s["name"] for s in CATALOG] == ["control-plane", "networking", "storage", "deployment"]
+    broken = tmp_path / "catalog.yml"
+    for text, message in [
+        ("scenarios: []", "has no list of scenarios"),
+        ("scenarios: [{name: x}]", "scenario x lacks title"),
+        ("{{{", "cannot read the scenario catalog"),
+    ]:
+        broken.write_text(text)
+        with pytest.raises(CatalogError, match=message):
+            scenario_catalog.load(broken)
+
+
+def mutated(change):
+    catalog = copy.deepcopy(CATALOG)
+    change(catalog)
+    return catalog
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c[1]["faults"][0].update(kind="dns_typo"), "fault user-service-target-port: unknown kind dns_typo"),
+        (lambda c: c[1]["faults"][0].pop("service"), "a service_target_port fault needs service"),
+        (lambda c: c[1]["faults"][0].update(variants=[]), "needs at least one variant"),
+        (lambda c: c[1]["faults"][0].update(seed=8080), "a wrong value equals the healthy one"),
+        (lambda c: c[2]["faults"][1].update(id="postgres-data"), "the id is used twice"),
+        (lambda c: c[3]["faults"][0].update(field="replicas"), "a rollout fault changes one of"),
+        (lambda c: c[0].update(order={"break": 1}), "order must give a place for break and solve"),
+        (lambda c: c[0]["after_solve"].append({"wait": "sleep"}), "unknown wait sleep"),
+        (lambda c: c[3]["after_solve"][0].pop("deployment"), "the wait rollout_complete lacks deployment"),
+        (lambda c: c.append(copy.deepcopy(c[0])), "scenario control-plane is defined twice"),
+        (lambda c: c[0]["checks"].update(extra=["x"]), "checks are grouped by level"),
+    ],
+)
+def test_a_wrong_catalog_is_refused_with_one_line_naming_what_is_wrong(change, message):
+    with pytest.raises(CatalogError, match=message):
+        scenario_catalog.check(mutated(change))
+
+
+def test_every_kind_and_wait_has_its_task_file_and_every_task_file_its_kind():
+    kinds = {path.stem for path in (FAULTS_TASKS / "kinds").glob("*.yml")}
+    waits = {path.stem for path in (FAULTS_TASKS / "waits").glob("*.yml")}
+    assert kinds == set(scenario_catalog.KINDS)
+    assert waits == set(scenario_catalog.WAITS)
+    used = {fault["kind"] for scenario in CATALOG for fault in scenario["faults"]}
+    assert used == kinds, "a kind no scenario uses is dead code"
+
+
+def test_the_api_server_breaks_last_and_is_repaired_first():
+    assert [s["name"] for s in scenario_order(CATALOG, "break")][-1] == "control-plane"
+    assert next(s["name"] for s in scenario_order(CATALOG, "solve")) == "control-plane"
+    others = [s["name"] for s in scenario_order(CATALOG, "break")][:-1]
+    assert others == ["networking", "storage", "deployment"], "the catalog's order among equals"
+    with pytest.raises(AnsibleFilterError, match="unknown action undo"):
+        scenario_order(CATALOG, "undo")
+
+
+QUANTITY = r"\d+(\.\d+)?(m|Mi|Gi|Ti)?"
+
+
+def assert_kind_value(fault, value):
+    """The shape of a planned value that the fault's kind file hands to its module."""
+    kind = fault["kind"]
+    if kind == "static_pod_flag":
+        assert isinstance(value, str) and value, fault["id"]
+    elif kind == "service_target_port":
+        assert isinstance(value, int) and 0 < value < 65536, fault["id"]
+    elif kind in ("service_selector", "network_policy"):
+        assert value and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()), fault["id"]
+    elif kind == "dns_nxdomain":
+        assert value.endswith(".svc.cluster.local") and value.count(".") == 4, fault["id"]
+    elif kind == "claim":
+        assert set(value) == {"storage_class", "size", "access_modes"}, fault["id"]
+        assert re.fullmatch(QUANTITY, value["size"]) and value["access_modes"], fault["id"]
+    elif kind == "rollout" and fault["field"] == "strategy":
+        assert set(value) == {"maxSurge", "maxUnavailable"}, fault["id"]
+    elif kind == "rollout" and fault["field"] == "image":
+        assert isinstance(value, str) and ":" in value, fault["id"]
+    elif kind == "rollout" and fault["field"] == "requests":
+        assert set(value) == {"cpu", "memory"} and all(re.fullmatch(QUANTITY, str(v)) for v in value.values()), fault["id"]
+    elif kind == "rollout" and fault["field"] == "liveness":
+        assert value["timeoutSeconds"] >= 1 and {"periodSeconds", "initialDelaySeconds"} <= set(value), fault["id"]
+    else:
+        raise AssertionError(f"no expectation for the kind {kind}")
+
+
+@pytest.mark.parametrize("lab_seed", [None, "learner01", "learner02", "learner03"])
+def test_each_kinds_plan_gives_values_its_task_file_can_use(lab_seed):
+    for scenario in fault_plan(CATALOG, None, lab_seed):
+        for fault in scenario["faults"]:
+            assert_kind_value(fault, fault["value"])
+            if "healthy" in fault:
+                assert_kind_value(fault, fault["healthy"])

@@ -28,6 +28,15 @@ def test_ruff_finds_nothing():
     assert formatting.returncode == 0, formatting.stdout
 
 
+def test_mypy_finds_nothing_in_the_toolkit_and_the_plugins():
+    """Typed throughout (pyproject.toml's [tool.mypy]: untyped definitions refused); the plugins are
+    checked as Ansible imports them, from the collection's place under .ansible/collections."""
+    collection = REPO / ".ansible" / "collections" / "ansible_collections" / "cloudmart" / "lab" / "plugins"
+    check = run(str(TOOLS / "mypy"), "cloudmart_lab", str(collection))
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "Success: no issues found" in check.stdout
+
+
 def test_ansible_lint_production_profile_passes():
     lint = run(str(TOOLS / "ansible-lint"), "--profile", "production", "--nocolor")
     assert lint.returncode == 0, lint.stdout + lint.stderr
@@ -68,6 +77,8 @@ PLUGINS = [("module", path.stem) for path in sorted((REPO / "plugins" / "modules
     ("inventory", "lab_nodes"),
     ("filter", "fault_plan"),
     ("filter", "chosen_scenarios"),
+    ("filter", "scenario_order"),
+    ("lookup", "scenarios"),
 ]
 
 

@@ -13,11 +13,13 @@ from cloudmart_lab.paths import REPO
 
 CHECKS = REPO / "roles" / "verify" / "files" / "checks"
 sys.path.insert(0, str(CHECKS))
+sys.path.insert(0, str(REPO / ".ansible" / "collections"))
 
+from ansible_collections.cloudmart.lab.plugins.module_utils import scenario_catalog  # noqa: E402
 from report import markdown, table  # noqa: E402
 from scoring import Result, score, score_row  # noqa: E402
 
-CATALOG = yaml.safe_load((REPO / "roles/faults/vars/main.yml").read_text())["faults_catalog"]
+CATALOG = scenario_catalog.load()
 VERIFY_VARS = yaml.safe_load((REPO / "roles/verify/vars/main.yml").read_text())
 MATRIX = VERIFY_VARS["verify_matrix"]
 CHECKS_OF = {"basic": ["a", "b"], "root": ["c", "d"], "prevention": ["e"]}

@@ -1,0 +1,180 @@
+"""break.yml interrupted part-way, as Ctrl-C, a dropped SSH session or a kill would, then the lab
+recovered by solve.yml or reset.yml: each time verify gives full marks and no row of data is lost.
+Two breaks started together: one breaks, the other refuses in one line, and verify waits for the
+break instead of scoring it.
+
+CI runs each of the four moments once, killed (SIGKILL), recovered alternately by solve.yml and
+reset.yml (the storage moment in the test of two breaks at once); `make test-extended` runs every
+moment with SIGKILL and SIGTERM, each recovered both ways."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from cloudmart_lab.runner import run_playbook
+from tests.lab.cloudmart import CloudMart
+from tests.lab.cluster import Cluster, eventually
+from tests.lab.conftest import FAULTS_STATE, LOCK, TIMINGS
+from tests.lab.interrupted import Playbook, interrupt_when, start
+from tests.lab.test_faults import assert_full_marks
+from tests.lab.verification import verify
+
+pytestmark = pytest.mark.usefixtures("repaired_afterwards")
+MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A point inside break.yml at which it is interrupted."""
+
+    scenario: str
+    what: str
+    # the break to run: all scenarios (the networking scenario breaks first) or this one alone
+    scenarios: str | None
+    happened: Callable[[Cluster, dict[str, Any]], bool]
+
+
+def service_changed(lab: Cluster, before: dict[str, Any]) -> bool:
+    service = lab.core.read_namespaced_service("user-service", "backend").spec
+    return service.ports[0].target_port != 8080 or service.selector != {"app": "user-service"}
+
+
+def old_claim_gone(lab: Cluster, before: dict[str, Any]) -> bool:
+    claims = {c.metadata.name: c.metadata.uid for c in lab.core.list_namespaced_persistent_volume_claim("data").items}
+    return claims.get("postgres-data") != before["postgres-data"]
+
+
+def rollout_started(lab: Cluster, before: dict[str, Any]) -> bool:
+    template = lab.apps.read_namespaced_deployment("order-service", "backend").spec.template
+    return template.spec.containers[0].image != before["order-image"]
+
+
+def manifest_edited(lab: Cluster, before: dict[str, Any]) -> bool:
+    node = lab.host(lab.settings.control_plane.name)
+    return node.run(f"grep -q -- --secure-port=6443 {MANIFEST}").rc == 1
+
+
+MOMENTS = {
+    "networking": Moment("networking", "the first Service is changed", None, service_changed),
+    "storage": Moment("storage", "the old postgres-data claim is gone", "storage", old_claim_gone),
+    "deployment": Moment("deployment", "order-service's broken version is rolling out", "deployment", rollout_started),
+    "control-plane": Moment("control-plane", "the API server's manifest is edited", "control-plane", manifest_edited),
+}
+# CI: each moment once, killed, recovered alternately by solve.yml and reset.yml; the storage
+# moment is the one of the two breaks started together (the last test here).
+CI_CASES = [
+    ("networking", signal.SIGKILL, "solve.yml"),
+    ("deployment", signal.SIGKILL, "solve.yml"),
+    ("control-plane", signal.SIGKILL, "reset.yml"),
+]
+EXTENDED_CASES = [
+    (moment, sig, recovery)
+    for moment in MOMENTS
+    for sig in (signal.SIGKILL, signal.SIGTERM)
+    for recovery in ("solve.yml", "reset.yml")
+    if (moment, sig, recovery) not in CI_CASES
+]
+
+
+@pytest.fixture(scope="module")
+def shop(lab: Cluster) -> CloudMart:
+    lab.wait_until_settled()
+    return CloudMart(lab)
+
+
+def snapshot(lab: Cluster) -> dict[str, Any]:
+    claims = lab.core.list_namespaced_persistent_volume_claim("data").items
+    return {
+        "postgres-data": next(c.metadata.uid for c in claims if c.metadata.name == "postgres-data"),
+        "order-image": lab.apps.read_namespaced_deployment("order-service", "backend").spec.template.spec.containers[0].image,
+    }
+
+
+def record() -> dict[str, Any]:
+    return json.loads(FAULTS_STATE.read_text()) if FAULTS_STATE.exists() else {}
+
+
+def assert_written_ahead(moment: Moment) -> None:
+    """The interrupted break left its record: the scenario was being broken, with its values."""
+    found = record().get(moment.scenario)
+    assert found and found["status"] == "breaking" and found["values"], record()
+    if moment.scenario == "deployment":
+        assert isinstance(found["revision"], int), "the revision to roll back to is written before the rollout"
+
+
+def recover_and_check(lab: Cluster, shop: CloudMart, recovery: str, before: dict[str, Any], label: str) -> None:
+    repaired = run_playbook(recovery)
+    assert repaired.ok, f"{recovery} after {label}: {repaired.failures}"
+    TIMINGS[f"{recovery} after {label}"] = repaired.seconds
+    lab.wait_until_settled()
+    assert record() == {}, "the record is empty once repaired"
+    assert_full_marks(verify())
+    assert shop.fingerprint() == before, "every row of every store is as it was before the break"
+
+
+def run_case(lab: Cluster, shop: CloudMart, moment_name: str, sig: signal.Signals, recovery: str) -> None:
+    moment = MOMENTS[moment_name]
+    data = shop.fingerprint()
+    before = snapshot(lab)
+    extravars = {"scenarios": moment.scenarios} if moment.scenarios else {}
+    run = start("break.yml", **extravars)
+    interrupt_when(run, lambda: moment.happened(lab, before), moment.what, timeout=300, sig=sig)
+    assert_written_ahead(moment)
+    recover_and_check(lab, shop, recovery, data, f"{moment.scenario} interrupted by {sig.name}")
+
+
+@pytest.mark.parametrize(("moment", "sig", "recovery"), CI_CASES, ids=[f"{m}-{s.name}-{r}" for m, s, r in CI_CASES])
+def test_an_interrupted_break_is_recovered_with_full_marks_and_no_data_lost(lab, shop, moment, sig, recovery):
+    run_case(lab, shop, moment, sig, recovery)
+
+
+@pytest.mark.extended
+@pytest.mark.parametrize(("moment", "sig", "recovery"), EXTENDED_CASES, ids=[f"{m}-{s.name}-{r}" for m, s, r in EXTENDED_CASES])
+def test_every_interruption_is_recovered_either_way(lab, shop, moment, sig, recovery):
+    run_case(lab, shop, moment, sig, recovery)
+
+
+def test_two_breaks_at_once_one_breaks_the_other_refuses_and_verify_waits(lab, shop):
+    data = shop.fingerprint()
+    before = snapshot(lab)
+    runs = [start("break.yml", scenarios="storage"), start("break.yml", scenarios="storage")]
+
+    def holder() -> int | None:
+        try:
+            return json.loads(LOCK.read_text())["pid"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    winner = next(run for run in runs if _eventually_holds(holder, runs) == run.process.pid)
+    loser = next(run for run in runs if run is not winner)
+    stopped: list[float] = []
+    moment = MOMENTS["storage"]
+    watcher = threading.Thread(
+        target=lambda: stopped.append(interrupt_when(winner, lambda: moment.happened(lab, before), moment.what)), daemon=True
+    )
+    watcher.start()
+
+    during = run_playbook("verify.yml")
+    assert not during.ok
+    assert any("a break is in progress on cluster lab since" in line for line in during.failures), during.failures
+
+    assert loser.wait(120) != 0
+    refusals = [line for line in loser.output if "break.yml is already running on cluster lab since" in line]
+    assert len(refusals) == 1 and "Traceback" not in loser.text(), loser.text()
+    assert "changed=0" in loser.text(), "the refused break changed nothing"
+    watcher.join(timeout=320)
+    assert stopped, f"the winning break was not interrupted: {winner.text()[-2000:]}"
+    assert_written_ahead(moment)
+    recover_and_check(lab, shop, "reset.yml", data, "storage interrupted by SIGKILL, a second break refused")
+
+
+def _eventually_holds(holder: Callable[[], int | None], runs: list[Playbook]) -> int:
+    pids = {run.process.pid for run in runs}
+    return eventually(lambda: holder() if holder() in pids else None, timeout=60, interval=0.2, what="one break holds the lock")
