@@ -32,12 +32,14 @@ class ActionModule(ActionBase):
         path = Path(str(args["path"])).expanduser()
         # Each task runs in a worker forked from the ansible-playbook process: the run is its parent.
         playbook = os.getppid()
+        # The lock is the run's own bookkeeping, not a change to the lab: it never reports changed,
+        # so a playbook run twice still changes nothing the second time.
         try:
             if state == "held":
                 taken, holder = acquire(path, str(args.get("run", "a run")), str(args.get("cluster", "lab")), playbook)
-                return {**result, "changed": taken, "holder": holder.__dict__}
+                return {**result, "changed": False, "taken": taken, "holder": holder.__dict__}
             if state == "released":
-                return {**result, "changed": release(path, playbook)}
+                return {**result, "changed": False, "released": release(path, playbook)}
             found = current_holder(path)
             mine = found is not None and found.pid == playbook
             return {**result, "changed": False, "holder": None if found is None or mine else found.__dict__}

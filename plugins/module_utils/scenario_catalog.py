@@ -32,6 +32,7 @@ WAITS: dict[str, tuple[str, ...]] = {
     "api_server_answers": (),
     "cluster_healthy": ("namespaces",),
     "rollout_complete": ("namespace", "deployment"),
+    "backed_off_pods_restarted": (),
 }
 ACTIONS = ("break", "solve")
 LEVELS = ("basic", "root", "prevention")

@@ -17,7 +17,8 @@ description:
     remains; O(state=released) lets go earlier.
   - O(state=query) only reports who holds the lock (RV(holder)), for a run that must not start while
     another changes the cluster, such as verify.yml during a break.
-  - Runs on the controller; taking a lock the same run already holds changes nothing.
+  - Runs on the controller. The lock is the run's bookkeeping, not a change to the cluster, so the
+    task never reports a change (RV(taken) and RV(released) say what it did).
 version_added: "0.2.0"
 author: CloudMart Lab maintainers
 options:
@@ -59,6 +60,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+taken:
+  description: Whether this task took the lock (false when this run held it already).
+  returned: when O(state=held)
+  type: bool
+released:
+  description: Whether this task let go of a lock this run held.
+  returned: when O(state=released)
+  type: bool
 holder:
   description: >-
     The run holding the lock (run, cluster, since, pid of its ansible-playbook, pid of the process

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import testinfra
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
+from urllib3.exceptions import HTTPError
 
 from cloudmart_lab import waiting
 from cloudmart_lab.bundle.manifest import load as load_manifest
@@ -29,7 +30,7 @@ T = TypeVar("T")
 def eventually(check: Callable[[], T], *, timeout: float, interval: float = 2.0, what: str) -> T:
     """cloudmart_lab.waiting.eventually, an API error counting as "not yet"."""
     return waiting.eventually(
-        check, timeout=timeout, what=what, interval=interval, tolerate=(ApiException, OSError, AssertionError)
+        check, timeout=timeout, what=what, interval=interval, tolerate=(ApiException, OSError, AssertionError, HTTPError)
     )
 
 
