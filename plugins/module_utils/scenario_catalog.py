@@ -84,6 +84,8 @@ def check(scenarios: list[Scenario]) -> None:
         names.add(name)
         if sorted(scenario["order"]) != sorted(ACTIONS):
             raise CatalogError(f"scenario {name}: order must give a place for {' and '.join(ACTIONS)}")
+        if not isinstance(scenario.get("takes_the_api_down", False), bool):
+            raise CatalogError(f"scenario {name}: takes_the_api_down is true or false")
         if set(scenario["checks"]) - set(LEVELS):
             raise CatalogError(f"scenario {name}: checks are grouped by level, one of {', '.join(LEVELS)}")
         for action in ACTIONS:

@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from cloudmart_lab.paths import REPO
+from tests.lab.cluster import Cluster
+from tests.lab.conftest import FAULTS_STATE
 
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
 
 
 @dataclass
@@ -112,3 +115,62 @@ def _safely(happened: Callable[[], bool]) -> bool:
         return happened()
     except Exception:  # the API may refuse while the lab changes: not yet
         return False
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A point inside break.yml at which it is interrupted."""
+
+    scenario: str
+    what: str
+    # the break to run: all scenarios (the networking scenario breaks first) or this one alone
+    scenarios: str | None
+    happened: Callable[[Cluster, dict[str, Any]], bool]
+
+
+def service_changed(lab: Cluster, before: dict[str, Any]) -> bool:
+    service = lab.core.read_namespaced_service("user-service", "backend").spec
+    return service.ports[0].target_port != 8080 or service.selector != {"app": "user-service"}
+
+
+def old_claim_gone(lab: Cluster, before: dict[str, Any]) -> bool:
+    claims = {c.metadata.name: c.metadata.uid for c in lab.core.list_namespaced_persistent_volume_claim("data").items}
+    return claims.get("postgres-data") != before["postgres-data"]
+
+
+def rollout_started(lab: Cluster, before: dict[str, Any]) -> bool:
+    template = lab.apps.read_namespaced_deployment("order-service", "backend").spec.template
+    return template.spec.containers[0].image != before["order-image"]
+
+
+def manifest_edited(lab: Cluster, before: dict[str, Any]) -> bool:
+    node = lab.host(lab.settings.control_plane.name)
+    return node.run(f"grep -q -- --secure-port=6443 {MANIFEST}").rc == 1
+
+
+MOMENTS = {
+    "networking": Moment("networking", "the first Service is changed", None, service_changed),
+    "storage": Moment("storage", "the old postgres-data claim is gone", "storage", old_claim_gone),
+    "deployment": Moment("deployment", "order-service's broken version is rolling out", "deployment", rollout_started),
+    "control-plane": Moment("control-plane", "the API server's manifest is edited", "control-plane", manifest_edited),
+}
+
+
+def snapshot(lab: Cluster) -> dict[str, Any]:
+    claims = lab.core.list_namespaced_persistent_volume_claim("data").items
+    return {
+        "postgres-data": next(c.metadata.uid for c in claims if c.metadata.name == "postgres-data"),
+        "order-image": lab.apps.read_namespaced_deployment("order-service", "backend").spec.template.spec.containers[0].image,
+    }
+
+
+def record() -> dict[str, Any]:
+    return json.loads(FAULTS_STATE.read_text()) if FAULTS_STATE.exists() else {}
+
+
+def assert_written_ahead(moment: Moment) -> None:
+    """The interrupted break left its record: the scenario was being broken, with its values."""
+    found = record().get(moment.scenario)
+    assert found and found["status"] == "breaking" and found["values"], record()
+    if moment.scenario == "deployment":
+        assert isinstance(found["revision"], int), "the revision to roll back to is written before the rollout"

@@ -3,9 +3,11 @@ recovered by solve.yml or reset.yml: each time verify gives full marks and no ro
 Two breaks started together: one breaks, the other refuses in one line, and verify waits for the
 break instead of scoring it.
 
-CI runs each of the four moments once, killed (SIGKILL), recovered alternately by solve.yml and
-reset.yml (the storage moment in the test of two breaks at once); `make test-extended` runs every
-moment with SIGKILL and SIGTERM, each recovered both ways."""
+CI kills (SIGKILL) break.yml at each of the four moments once: here during the deployment's
+rollout (then solve.yml) and after the old claims are gone (the test of two breaks at once, then
+reset.yml); the fault rounds of test_faults.py during networking and during the control-plane edit
+(then break.yml finishes the break and solve.yml repairs it). `make test-extended` runs every
+moment with SIGKILL and SIGTERM, each recovered directly by solve.yml and by reset.yml."""
 
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ import re
 import signal
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -22,59 +23,18 @@ import pytest
 from cloudmart_lab.runner import run_playbook
 from tests.lab.cloudmart import CloudMart
 from tests.lab.cluster import Cluster, eventually
-from tests.lab.conftest import FAULTS_STATE, LOCK, TIMINGS
-from tests.lab.interrupted import Playbook, interrupt_when, start
+from tests.lab.conftest import LOCK, TIMINGS
+from tests.lab.interrupted import MOMENTS, Playbook, assert_written_ahead, interrupt_when, record, snapshot, start
 from tests.lab.test_faults import assert_full_marks
 from tests.lab.verification import verify
 
 pytestmark = pytest.mark.usefixtures("repaired_afterwards")
-MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
 
 
-@dataclass(frozen=True)
-class Moment:
-    """A point inside break.yml at which it is interrupted."""
-
-    scenario: str
-    what: str
-    # the break to run: all scenarios (the networking scenario breaks first) or this one alone
-    scenarios: str | None
-    happened: Callable[[Cluster, dict[str, Any]], bool]
-
-
-def service_changed(lab: Cluster, before: dict[str, Any]) -> bool:
-    service = lab.core.read_namespaced_service("user-service", "backend").spec
-    return service.ports[0].target_port != 8080 or service.selector != {"app": "user-service"}
-
-
-def old_claim_gone(lab: Cluster, before: dict[str, Any]) -> bool:
-    claims = {c.metadata.name: c.metadata.uid for c in lab.core.list_namespaced_persistent_volume_claim("data").items}
-    return claims.get("postgres-data") != before["postgres-data"]
-
-
-def rollout_started(lab: Cluster, before: dict[str, Any]) -> bool:
-    template = lab.apps.read_namespaced_deployment("order-service", "backend").spec.template
-    return template.spec.containers[0].image != before["order-image"]
-
-
-def manifest_edited(lab: Cluster, before: dict[str, Any]) -> bool:
-    node = lab.host(lab.settings.control_plane.name)
-    return node.run(f"grep -q -- --secure-port=6443 {MANIFEST}").rc == 1
-
-
-MOMENTS = {
-    "networking": Moment("networking", "the first Service is changed", None, service_changed),
-    "storage": Moment("storage", "the old postgres-data claim is gone", "storage", old_claim_gone),
-    "deployment": Moment("deployment", "order-service's broken version is rolling out", "deployment", rollout_started),
-    "control-plane": Moment("control-plane", "the API server's manifest is edited", "control-plane", manifest_edited),
-}
-# CI: each moment once, killed, recovered alternately by solve.yml and reset.yml; the storage
-# moment is the one of the two breaks started together (the last test here).
-CI_CASES = [
-    ("networking", signal.SIGKILL, "solve.yml"),
-    ("deployment", signal.SIGKILL, "solve.yml"),
-    ("control-plane", signal.SIGKILL, "reset.yml"),
-]
+# CI: the deployment moment recovered by solve.yml, the storage moment by reset.yml (the test of
+# two breaks started together); the networking and control-plane moments interrupt the fault
+# rounds' breaks (test_faults.py), which break.yml then finishes and solve.yml repairs.
+CI_CASES = [("deployment", signal.SIGKILL, "solve.yml")]
 EXTENDED_CASES = [
     (moment, sig, recovery)
     for moment in MOMENTS
@@ -88,26 +48,6 @@ EXTENDED_CASES = [
 def shop(lab: Cluster) -> CloudMart:
     lab.wait_until_settled()
     return CloudMart(lab)
-
-
-def snapshot(lab: Cluster) -> dict[str, Any]:
-    claims = lab.core.list_namespaced_persistent_volume_claim("data").items
-    return {
-        "postgres-data": next(c.metadata.uid for c in claims if c.metadata.name == "postgres-data"),
-        "order-image": lab.apps.read_namespaced_deployment("order-service", "backend").spec.template.spec.containers[0].image,
-    }
-
-
-def record() -> dict[str, Any]:
-    return json.loads(FAULTS_STATE.read_text()) if FAULTS_STATE.exists() else {}
-
-
-def assert_written_ahead(moment: Moment) -> None:
-    """The interrupted break left its record: the scenario was being broken, with its values."""
-    found = record().get(moment.scenario)
-    assert found and found["status"] == "breaking" and found["values"], record()
-    if moment.scenario == "deployment":
-        assert isinstance(found["revision"], int), "the revision to roll back to is written before the rollout"
 
 
 def recover_and_check(lab: Cluster, shop: CloudMart, recovery: str, before: dict[str, Any], label: str) -> None:

@@ -139,6 +139,7 @@ def mutated(change):
         (lambda c: c[3]["after_solve"][0].pop("deployment"), "the wait rollout_complete lacks deployment"),
         (lambda c: c.append(copy.deepcopy(c[0])), "scenario control-plane is defined twice"),
         (lambda c: c[0]["checks"].update(extra=["x"]), "checks are grouped by level"),
+        (lambda c: c[0].update(takes_the_api_down="yes"), "takes_the_api_down is true or false"),
     ],
 )
 def test_a_wrong_catalog_is_refused_with_one_line_naming_what_is_wrong(change, message):
