@@ -71,11 +71,10 @@ def run_module(module: AnsibleModule) -> dict[str, Any]:
     for namespace in module.params["namespaces"]:
         pods = call(f"cannot list the pods of {namespace}", core.list_namespaced_pod, namespace).items
         for pod in filter(backed_off, pods):
+            name = str(pod.metadata.name if pod.metadata else "")
             if not module.check_mode:
-                get_or_none(
-                    f"cannot delete pod {namespace}/{pod.metadata.name}", core.delete_namespaced_pod, pod.metadata.name, namespace
-                )
-            restarted.append(f"{namespace}/{pod.metadata.name}")
+                get_or_none(f"cannot delete pod {namespace}/{name}", core.delete_namespaced_pod, name, namespace)
+            restarted.append(f"{namespace}/{name}")
     return {"changed": bool(restarted), "restarted": restarted, "diff": {"before": {"pods": restarted}, "after": {"pods": []}}}
 
 

@@ -74,6 +74,24 @@ class Cluster:
                     unsettled.append(f"{namespace}/{pod.metadata.name} ({pod.status.phase})")
         return unsettled
 
+    def ready_dns(self) -> bool:
+        deployment = self.apps.read_namespaced_deployment("coredns", "kube-system")
+        return bool(deployment.status.ready_replicas and deployment.status.ready_replicas == deployment.spec.replicas)
+
+    def restart_backed_off_pods(self) -> list[str]:
+        """Delete the platform's pods that sit out a crash-loop back-off (after an outage a test
+        made on purpose), so their controllers start them at once instead of in minutes."""
+        restarted = []
+        for namespace in PLATFORM_NAMESPACES:
+            for pod in self.core.list_namespaced_pod(namespace).items:
+                statuses = pod.status.container_statuses or []
+                if pod.metadata.owner_references and any(
+                    s.state.waiting and s.state.waiting.reason == "CrashLoopBackOff" for s in statuses
+                ):
+                    self.core.delete_namespaced_pod(pod.metadata.name, namespace)
+                    restarted.append(f"{namespace}/{pod.metadata.name}")
+        return restarted
+
     def wait_until_settled(self, timeout: float = 420) -> None:
         names = {node.name for node in self.settings.nodes}
         eventually(lambda: self.ready_nodes() >= names, timeout=timeout, what="every node Ready")

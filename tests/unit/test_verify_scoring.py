@@ -17,11 +17,13 @@ sys.path.insert(0, str(REPO / ".ansible" / "collections"))
 
 from ansible_collections.cloudmart.lab.plugins.module_utils import scenario_catalog  # noqa: E402
 from report import markdown, table  # noqa: E402
-from scoring import Result, score, score_row  # noqa: E402
+from scoring import Result, criteria, fold, score, score_row  # noqa: E402
 
 CATALOG = scenario_catalog.load()
 VERIFY_VARS = yaml.safe_load((REPO / "roles/verify/vars/main.yml").read_text())
 MATRIX = VERIFY_VARS["verify_matrix"]
+CRITERIA = VERIFY_VARS["verify_success_criteria"]
+CAUSES = VERIFY_VARS["verify_causes"]
 CHECKS_OF = {"basic": ["a", "b"], "root": ["c", "d"], "prevention": ["e"]}
 
 
@@ -77,9 +79,11 @@ def test_the_score_adds_the_scenarios_and_times_the_broken_ones():
     assert "30/25 min (over)" in table(scored) and "services-have-endpoints is wrong" in markdown(scored)
 
 
-def test_every_check_the_catalog_and_the_matrix_name_is_implemented_once_and_every_check_is_scored():
+def test_every_check_the_catalog_the_matrix_and_the_criteria_name_is_implemented_once_and_every_check_is_scored():
     named = [c for s in CATALOG for level in s["checks"].values() for c in level]
     named += [c for area in MATRIX if "checks" in area for level in area["checks"].values() for c in level]
+    named += [c for group in CRITERIA for criterion in group["criteria"] for c in criterion["checks"]]
+    assert set(CAUSES) | {c for explained in CAUSES.values() for c in explained} <= set(named)
     checks = implemented()
     assert sorted(set(named) - set(checks)) == []
     assert sorted(set(checks) - set(named)) == []
@@ -115,3 +119,62 @@ def test_a_run_that_scores_one_scenario_is_out_of_its_points():
     assert (scored["score"], scored["out_of"]) == (25, 25)
     assert [r["name"] for r in scored["matrix"]] == ["problem-solving"]
     assert scored["matrix"][0]["earned"] == 100
+
+
+def test_a_success_criterion_is_met_only_when_every_one_of_its_checks_passed():
+    outcomes = {check: "passed" for group in CRITERIA for c in group["criteria"] for check in c["checks"]}
+    assert all(row["met"] for row in criteria(CRITERIA, results(outcomes)))
+    outcomes.update({"ingress-paths": "failed", "nodes-ready": "blocked"})
+    unmet = {row["name"]: row for row in criteria(CRITERIA, results(outcomes)) if not row["met"]}
+    assert set(unmet) == {"reachable-from-outside", "nodes"}
+    assert unmet["reachable-from-outside"]["failed"] == ["ingress-paths"] and unmet["nodes"]["blocked"] == ["nodes-ready"]
+    # a criterion's check that did not run at all is not met either
+    assert not all(row["met"] for row in criteria(CRITERIA, {}))
+
+
+def dns_down() -> dict[str, Result]:
+    found = results(
+        {
+            "addons-available": "failed",
+            "cluster-dns-answers": "failed",
+            "service-names-resolve": "failed",
+            "services-reach-dependencies": "failed",
+            "claims-bound": "failed",
+            "nodes-ready": "passed",
+        }
+    )
+    found["addons-available"].findings = ["cluster DNS is down: Deployment kube-system/coredns runs 0 of 2 pods"]
+    found["cluster-dns-answers"].findings = ["cluster DNS does not answer: kubernetes.default.svc.cluster.local does not resolve"]
+    found["service-names-resolve"].findings = [f"s{n}.backend.svc.cluster.local does not resolve" for n in range(40)]
+    return found
+
+
+def test_a_failed_cause_takes_the_failures_it_explains_up_its_chain_and_a_passing_one_none():
+    folded = fold(dns_down(), CAUSES)
+    assert folded == {"cluster-dns-answers": ["service-names-resolve", "services-reach-dependencies"]}
+    assert fold(results({"nodes-ready": "passed", "node-services": "failed"}), CAUSES) == {}
+    chain = {"a": ["b"], "b": ["c"]}
+    assert fold(results({"a": "failed", "b": "failed", "c": "failed"}), chain) == {"a": ["b", "c"]}, "up the chain"
+
+
+def test_the_report_leads_with_the_cause_and_counts_what_it_folds_or_lists_it_on_demand():
+    checked = dns_down()
+    scored = score(CATALOG, MATRIX, checked, {})
+    scored.update(
+        seconds=9.0,
+        checks=[r.__dict__ for r in checked.values()],
+        criteria=criteria(CRITERIA, checked),
+        causes=fold(checked, CAUSES),
+        unfold=False,
+    )
+    text = table(scored)
+    wrong = text.split("What is still wrong:")[1].strip().splitlines()
+    assert "cluster-dns-answers: cluster DNS does not answer" in wrong[0], wrong
+    assert "and 41 more findings this explains (service-names-resolve, services-reach-dependencies)" in wrong[1], wrong
+    assert ".backend.svc.cluster.local does not resolve" not in text, "the 40 names are folded beneath their cause"
+    assert "NOT MET  기능적 요구사항 (functional): 모든 서비스가 정상적으로 통신" in text, text
+    assert "NOT MET  클러스터 (the cluster beneath the platform): every add-on runs" in text, text
+    assert sum("claims-bound" in line for line in wrong) == 1
+    scored["unfold"] = True
+    assert table(scored).count(".backend.svc.cluster.local does not resolve") == 40
+    assert "## Success criteria" in markdown(scored)

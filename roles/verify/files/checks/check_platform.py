@@ -180,3 +180,24 @@ def test_prometheus_alerts_before_it_breaks(lab: Lab) -> None:
                 "they fire only once it is broken"
             ]
         )
+
+
+@pytest.mark.check("ingress-paths")
+def test_every_path_customers_and_staff_use_answers_through_the_ingress(lab: Lab) -> None:
+    """Each path reaches the service meant to serve it: an unrouted path falls through to the shop's
+    own page, so the answer must be that service's, not just any 200."""
+    findings = []
+    for path in lab.settings.ingress_paths:
+        status, body = http(lab, "GET", path["path"])
+        wanted = path["expect"]
+        if status != 200:
+            got = f"HTTP {status}"
+        elif wanted == "json" and not isinstance(body, dict | list):
+            got = "a page instead of the JSON its API gives"
+        elif wanted != "json" and wanted not in str(body):
+            title = re.search(r"<title>(.*?)</title>", str(body))
+            got = f"another page ({title.group(1) if title else 'no title'})"
+        else:
+            continue
+        findings.append(f"{path['serves']} is not reachable through the ingress: GET {path['path']} answers {got}")
+    fail_on(findings)

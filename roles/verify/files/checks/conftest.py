@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from lab import Blocked, Lab, Settings
 from report import markdown, table
-from scoring import Result, score
+from scoring import Result, criteria, fold, score
 
 RESULTS = pytest.StashKey[dict[str, Result]]()
 LAB = pytest.StashKey[Lab]()
@@ -31,11 +31,23 @@ def lab(request: pytest.FixtureRequest) -> Lab:
     return request.config.stash[LAB]
 
 
+# the checks that read the probes: a run without them makes none
+PROBED = {"storage-provisioner-answers", "network-policy-enforced", "cluster-dns-answers"}
+
+
 @pytest.fixture(scope="session", autouse=True)
-def watch_from_the_start(lab: Lab) -> None:
-    """The pods as they are when verification starts: no-restarts compares with them at the end."""
-    if not lab.api_problem:
-        lab.listed("pod")
+def watch_from_the_start(lab: Lab, request: pytest.FixtureRequest) -> Generator[None, None, None]:
+    """The pods as they are when verification starts (no-restarts compares with them at the end),
+    and the probes of what the cluster serves, running beside the checks; removed at the end."""
+    if lab.api_problem:
+        yield
+        return
+    lab.listed("pod")
+    probed = PROBED & {check_id(item) for item in request.session.items}
+    probes = lab.probes() if probed and lab.settings.probe_image else None
+    yield
+    if probes is not None:
+        probes.stop()
 
 
 def check_id(item: pytest.Item) -> str:
@@ -46,9 +58,10 @@ def check_id(item: pytest.Item) -> str:
 
 
 def scored_checks(settings: Settings) -> set[str]:
-    """The checks of the scenarios and matrix rows this run scores."""
+    """The checks of the scenarios and matrix rows this run scores, and of every success criterion."""
     areas = [*settings.catalog, *settings.matrix]
-    return {check for area in areas for level in area.get("checks", {}).values() for check in level}
+    scored = {check for area in areas for level in area.get("checks", {}).values() for check in level}
+    return scored | {check for group in settings.criteria for criterion in group["criteria"] for check in criterion["checks"]}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -91,6 +104,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     results = config.stash[RESULTS]
     settings = lab.settings
     scored = score(settings.catalog, settings.matrix, results, settings.broken)
+    scored["criteria"] = criteria(settings.criteria, results)
+    scored["causes"] = fold(results, settings.causes)
+    scored["unfold"] = settings.unfold
     scored["seconds"] = round(time.monotonic() - lab.started, 1)
     scored["checks"] = [result.__dict__ for result in results.values()]
     folder = Path(settings.report_dir)

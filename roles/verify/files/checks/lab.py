@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +15,7 @@ import urllib3
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 from kubernetes.stream import stream
+from probes import Probes
 
 # The API server answers in milliseconds; a lab that takes longer counts as unreachable.
 API_TIMEOUT = 5
@@ -62,6 +63,18 @@ class Settings:
     seeded: dict[str, Any]
     test_user: dict[str, str]
     probe_margin: float = 2.0
+    # the cluster's own add-ons, judged beside the platform
+    system_namespaces: list[str] = field(default_factory=list)
+    # the image the checks' probe pods run (the bundle's toolbox: a shell, curl, python3)
+    probe_image: str = ""
+    # the paths customers and staff open through the ingress, and what each must answer
+    ingress_paths: list[dict[str, str]] = field(default_factory=list)
+    # the seed's success criteria (성공 기준): each passes when all its checks pass
+    criteria: list[dict[str, Any]] = field(default_factory=list)
+    # checks whose failure explains others' (cause: [the checks it explains])
+    causes: dict[str, list[str]] = field(default_factory=dict)
+    # list every finding a failed cause explains, instead of counting them
+    unfold: bool = False
 
     @property
     def nodes(self) -> list[str]:
@@ -74,6 +87,8 @@ class Lab:
         self.started = time.monotonic()
         self._hosts: dict[str, testinfra.host.Host | Blocked] = {}
         self._cache: dict[str, Any] = {}
+        # set by cluster-dns-answers when no DNS server answers: checks that go by names adapt
+        self.dns_down = False
 
     # --- the Kubernetes API -----------------------------------------------------------------
 
@@ -84,6 +99,52 @@ class Lab:
     @cached_property
     def core(self) -> client.CoreV1Api:
         return client.CoreV1Api(self.api)
+
+    @cached_property
+    def custom(self) -> client.CustomObjectsApi:
+        return client.CustomObjectsApi(self.api)
+
+    def probes(self) -> Probes:
+        """The probes of what the cluster serves, started once per verification (conftest starts
+        them at the beginning, so that they run beside the checks)."""
+        if "probes" not in self._cache:
+            self.require_api()
+            if not self.settings.probe_image:
+                raise Blocked("the checks have no image for their probe pods: set verify_bundle_dir to the Kubernetes bundle")
+            probes = Probes(self.settings.kubeconfig, self.settings.probe_image)
+            probes.start()
+            self._cache["probes"] = probes
+        found: Probes = self._cache["probes"]
+        return found
+
+    def system_workloads(self) -> list[Any]:
+        """The Deployments and DaemonSets of the cluster's add-ons, read once per verification."""
+        if "system_workloads" not in self._cache:
+            self.require_api()
+            apps = client.AppsV1Api(self.api)
+            found = []
+            for namespace in self.settings.system_namespaces:
+                for kind, items in (
+                    ("Deployment", apps.list_namespaced_deployment(namespace, _request_timeout=30).items),
+                    ("DaemonSet", apps.list_namespaced_daemon_set(namespace, _request_timeout=30).items),
+                ):
+                    for item in items:
+                        item.kind = kind  # items of a list come without their kind
+                        found.append(item)
+            self._cache["system_workloads"] = found
+        workloads: list[Any] = self._cache["system_workloads"]
+        return workloads
+
+    def system_pods(self) -> list[client.V1Pod]:
+        if "system_pods" not in self._cache:
+            self.require_api()
+            self._cache["system_pods"] = [
+                pod
+                for namespace in self.settings.system_namespaces
+                for pod in self.core.list_namespaced_pod(namespace, _request_timeout=30).items
+            ]
+        pods: list[client.V1Pod] = self._cache["system_pods"]
+        return pods
 
     @cached_property
     def api_problem(self) -> str | None:

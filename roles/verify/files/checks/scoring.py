@@ -100,3 +100,51 @@ def score(
         "scenarios": [s.as_dict() for s in scenarios],
         "matrix": [r.as_dict() for r in rows],
     }
+
+
+def criteria(groups: list[dict[str, Any]], results: dict[str, Result]) -> list[dict[str, Any]]:
+    """Each success criterion, met when every one of its checks passed (blocked is not met)."""
+    found = []
+    for group in groups:
+        for criterion in group["criteria"]:
+            outcomes = {check: results[check].outcome if check in results else "failed" for check in criterion["checks"]}
+            found.append(
+                {
+                    "group": group["name"],
+                    "group_title": group["title"],
+                    "name": criterion["name"],
+                    "title": criterion["title"],
+                    "met": all(outcome == "passed" for outcome in outcomes.values()),
+                    "failed": [check for check, outcome in outcomes.items() if outcome == "failed"],
+                    "blocked": [check for check, outcome in outcomes.items() if outcome == "blocked"],
+                }
+            )
+    return found
+
+
+def fold(results: dict[str, Result], causes: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The failed causes, each with the failed checks it explains (which the report folds beneath
+    it). A check explained by a cause that is itself explained goes to the first cause up the
+    chain; a cause that did not fail explains nothing."""
+    failed = {check for check, result in results.items() if result.outcome == "failed"}
+    explained_by: dict[str, str] = {}
+    for cause, explained in causes.items():
+        if cause not in failed:
+            continue
+        for check in explained:
+            if check in failed and check != cause and check not in explained_by:
+                explained_by[check] = cause
+
+    def root(check: str) -> str:
+        seen = set()
+        while check in explained_by and check not in seen:
+            seen.add(check)
+            check = explained_by[check]
+        return check
+
+    folded: dict[str, list[str]] = {}
+    for check in explained_by:
+        top = root(check)
+        if top != check:
+            folded.setdefault(top, []).append(check)
+    return folded
