@@ -28,6 +28,8 @@ class PlaybookRun:
     failures: list[str] = field(default_factory=list)
     # what the run's debug tasks said, one line each
     messages: list[str] = field(default_factory=list)
+    # everything ansible-playbook printed, as a person running it would have seen it
+    output: str = ""
 
     @property
     def changed(self) -> int:
@@ -45,6 +47,8 @@ class _Progress:
         self.run, self.out, self.started = run, out, time.monotonic()
 
     def __call__(self, event: dict[str, Any]) -> bool:
+        if event.get("stdout"):
+            self.run.output += event["stdout"] + "\n"
         data = event.get("event_data", {})
         kind = event.get("event")
         stamp = format_seconds(time.monotonic() - self.started)
@@ -81,6 +85,7 @@ def run_playbook(
     limit: str | None = None,
     tags: str | None = None,
     check: bool = False,
+    verbosity: int = 0,
     out: Any = sys.stderr,
 ) -> PlaybookRun:
     """Run a playbook of this repository and return what happened, printing progress as it goes."""
@@ -98,6 +103,7 @@ def run_playbook(
             limit=limit,
             tags=tags,
             cmdline=cmdline,
+            verbosity=verbosity or None,
             envvars={"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "PATH": _path_with_venv()},
             event_handler=_Progress(run, out),
             quiet=True,

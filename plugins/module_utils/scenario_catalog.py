@@ -36,6 +36,10 @@ WAITS: dict[str, tuple[str, ...]] = {
 }
 ACTIONS = ("break", "solve")
 LEVELS = ("basic", "root", "prevention")
+# Every text a learner reads is written in each of the lab's languages (lab_language).
+LANGUAGES = ("en", "ko")
+# The scenario's texts for learners: one text per language, or (marked True) a list per language.
+LEARNER_TEXTS = {"title": False, "symptoms": True, "repair": True, "debrief": False}
 SCENARIO_FIELDS = (
     "name",
     "title",
@@ -44,7 +48,9 @@ SCENARIO_FIELDS = (
     "points",
     "symptoms",
     "hints",
+    "check_hints",
     "repair",
+    "debrief",
     "order",
     "checks",
     "faults",
@@ -88,6 +94,7 @@ def check(scenarios: list[Scenario]) -> None:
             raise CatalogError(f"scenario {name}: takes_the_api_down is true or false")
         if set(scenario["checks"]) - set(LEVELS):
             raise CatalogError(f"scenario {name}: checks are grouped by level, one of {', '.join(LEVELS)}")
+        _check_texts(scenario)
         for action in ACTIONS:
             for wait in scenario.get(f"after_{action}", []):
                 _check_wait(name, wait)
@@ -95,6 +102,31 @@ def check(scenarios: list[Scenario]) -> None:
             raise CatalogError(f"scenario {name} has no faults")
         for fault in scenario["faults"]:
             _check_fault(name, fault, ids)
+
+
+def _check_text(where: str, text: Any, *, listed: bool = False) -> None:
+    """A learner's text: a mapping with a non-empty text (or list of texts) for every language."""
+    if not isinstance(text, dict) or sorted(text) != sorted(LANGUAGES):
+        raise CatalogError(f"{where} is written in each of {', '.join(LANGUAGES)}, and only those")
+    for language, said in text.items():
+        shape_ok = isinstance(said, list) and all(isinstance(s, str) and s for s in said) if listed else isinstance(said, str)
+        if not said or not shape_ok:
+            raise CatalogError(f"{where} in {language} is {'a list of texts' if listed else 'one text'}")
+
+
+def _check_texts(scenario: Scenario) -> None:
+    name = scenario["name"]
+    for field, listed in LEARNER_TEXTS.items():
+        _check_text(f"scenario {name}: {field}", scenario[field], listed=listed)
+    if not isinstance(scenario["hints"], list) or not scenario["hints"]:
+        raise CatalogError(f"scenario {name}: hints is a list of tiers")
+    for tier, hint in enumerate(scenario["hints"], start=1):
+        _check_text(f"scenario {name}: hint {tier}", hint)
+    checked = {check for level in scenario["checks"].values() for check in level}
+    for check, hint in scenario["check_hints"].items():
+        if check not in checked:
+            raise CatalogError(f"scenario {name}: check_hints names {check}, which is not one of its checks")
+        _check_text(f"scenario {name}: the hint of {check}", hint)
 
 
 def _check_wait(scenario: str, wait: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from tests.lab.cloudmart import CloudMart
 from tests.lab.cluster import Cluster, eventually
 from tests.lab.conftest import FAULTS_STATE, NOTES
 from tests.lab.interrupted import MOMENTS, assert_written_ahead, interrupt_when, snapshot, start
+from tests.lab.leaks import leaks
 from tests.lab.verification import Verification, verify
 
 sys.path.insert(0, str(REPO / ".ansible" / "collections"))
@@ -189,6 +190,16 @@ def assert_full_marks(result: Verification) -> None:
     assert all(s["level"] == "prevention" for s in result.report["scenarios"]), result
 
 
+def assert_the_learner_is_told_symptoms_only(result: Verification, values: dict[str, Any], language: str) -> None:
+    """What a learner reads of verify (the terminal at -v and every report file) names symptoms:
+    none of the values injected into this lab, no diagnosis, no check's name."""
+    told = leaks(result.learner_saw(), CATALOG, values, result.report)
+    assert not told, f"the learner's view gives away {told}"
+    assert result.learner and result.learner["still_wrong"], "the learner still sees what is wrong"
+    heading = {"en": "What is still wrong:", "ko": "아직 남은 문제:"}[language]
+    assert heading in result.run.output, f"the report is in the lab's language ({language})"
+
+
 def assert_api_scenarios_found(result: Verification) -> None:
     assert not result.run.ok, "verify must fail while scenarios are broken"
     for scenario, checks in EXPECTED_FINDINGS.items():
@@ -274,12 +285,18 @@ def test_break_every_scenario_observe_the_symptoms_then_solve_without_losing_dat
     observe_storage(lab, values)
     observe_deployment(lab, values)
     assert shop.http("GET", "/shop/api/products", timeout=20).status >= 500, "the shop's catalogue must fail"
-    assert_api_scenarios_found(verify())
+    # one round's learner reads Korean
+    language = "ko" if lab_seed else "en"
+    result = verify(lab_language=language)
+    assert_api_scenarios_found(result)
+    assert_the_learner_is_told_symptoms_only(result, values, language)
 
     broken = break_in_round(lab, lab_seed, "control-plane")
     assert broken.ok, broken.failures
     observe_control_plane(lab, values)
-    assert_control_plane_found(verify())
+    result = verify(lab_language=language)
+    assert_control_plane_found(result)
+    assert_the_learner_is_told_symptoms_only(result, values, language)
     state = json.loads(FAULTS_STATE.read_text())
     assert sorted(state) == sorted(s["name"] for s in CATALOG), state
     assert all(s["status"] == "broken" and s["broken_at"] for s in state.values()), "the interrupted break was finished"

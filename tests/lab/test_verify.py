@@ -11,7 +11,7 @@ from kubernetes import client
 
 from cloudmart_lab.runner import run_playbook
 from tests.lab.cluster import Cluster, eventually
-from tests.lab.verification import REPORTS, verify
+from tests.lab.verification import INSTRUCTOR, REPORTS, verify
 
 pytestmark = pytest.mark.usefixtures("repaired_afterwards")
 
@@ -31,10 +31,13 @@ def test_a_healthy_lab_scores_full_marks_within_30_seconds_and_nothing_changes(s
     left = [n.metadata.name for n in settled.core.list_namespace().items if n.metadata.name.startswith("cloudmart-verify-")]
     assert all(n.status.phase == "Terminating" for n in settled.core.list_namespace().items if n.metadata.name in left), left
     assert all(s["level"] == "prevention" and s["minutes"] is None for s in result.report["scenarios"])
-    suite = ET.parse(REPORTS / "verify.xml").getroot().find("testsuite")
+    suite = ET.parse(INSTRUCTOR / "verify.xml").getroot()
     assert int(suite.get("tests")) == len(result.report["checks"]) and int(suite.get("failures")) == len(result.not_passed())
+    learner = ET.parse(REPORTS / "verify.xml").getroot()
+    assert [case.get("name") for case in learner][:4] == ["points"] * 4, "the learner's JUnit names no check"
     markdown = (REPORTS / "verify.md").read_text()
     assert markdown.startswith("# CloudMart Lab verification: 100 / 100") and "문제 해결" in markdown
+    assert result.learner and "checks" not in result.learner and result.learner["score"] == 100
     matrix = {row["name"]: row for row in result.report["matrix"]}
     assert matrix["problem-solving"]["earned"] == 100 and matrix["monitoring"]["level"] == "prevention", matrix
     assert matrix["architecture"]["level"] == "prevention", result
@@ -205,8 +208,9 @@ def test_a_broken_add_on_or_customer_path_fails_the_run_and_names_the_component(
             timeout=120,
             what=f"kube-proxy gone from {proxy_less}",
         )
-        result = verify()
+        result = verify(verify_audience="instructor")
         assert not result.run.ok
+        assert "addons-available: " in result.run.output, "the instructor's terminal names the checks"
         findings = result.findings("addons-available")
         assert (
             "the metrics API (metrics-server) is down: Deployment kube-system/metrics-server is scaled to 0 replicas" in findings

@@ -37,7 +37,27 @@ def test_the_four_scenarios_of_the_seed_with_their_time_boxes_and_points():
     ]
     assert sum(s["points"] for s in CATALOG) == 100
     for scenario in CATALOG:
-        assert scenario["symptoms"] and scenario["repair"] and len(scenario["hints"]) >= 3, scenario["name"]
+        assert scenario["symptoms"]["ko"] and scenario["repair"]["ko"] and scenario["debrief"]["ko"], scenario["name"]
+        # two tiers written out, the last chosen from the root-level checks that still fail
+        root = set(scenario["checks"]["root"])
+        assert len(scenario["hints"]) == 2 and root <= set(scenario["check_hints"]), scenario["name"]
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (lambda s: s["title"].pop("ko"), "scenario networking: title is written in each of en, ko, and only those"),
+        (lambda s: s["hints"][1].update(ko=""), "scenario networking: hint 2 in ko is one text"),
+        (lambda s: s["repair"].update(ko="one text"), "scenario networking: repair in ko is a list of texts"),
+        (lambda s: s["check_hints"].update(x={"en": "e", "ko": "k"}), "check_hints names x, which is not one of its checks"),
+        (lambda s: s["debrief"].update(fr="texte"), "scenario networking: debrief is written in each of en, ko"),
+    ],
+)
+def test_the_loader_refuses_a_learners_text_missing_a_language(change, error):
+    catalog = copy.deepcopy(CATALOG)
+    change(catalog[1])
+    with pytest.raises(scenario_catalog.CatalogError, match=re.escape(error)):
+        scenario_catalog.check(catalog)
 
 
 def test_without_a_lab_seed_every_fault_has_the_seed_documents_value():

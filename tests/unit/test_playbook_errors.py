@@ -52,15 +52,20 @@ def test_break_refuses_a_cluster_it_cannot_reach_and_records_nothing(unreachable
 
 
 def test_verify_reports_every_check_blocked_or_failed_and_scores_zero(unreachable: Path):
-    done = playbook(unreachable / "inventory.yml", "verify.yml")
+    instructor = unreachable / "instructor"
+    done = playbook(unreachable / "inventory.yml", "verify.yml", "-e", f"verify_instructor_dir={instructor}")
     assert done.returncode != 0 and "Traceback" not in done.stdout + done.stderr
     assert "scores 0 of 100" in done.stdout, done.stdout
-    report = json.loads((unreachable / "reports" / "verify.json").read_text())
+    report = json.loads((instructor / "verify.json").read_text())
     outcomes = {check["check"]: check for check in report["checks"]}
     assert outcomes["services-have-endpoints"]["outcome"] == "blocked"
-    assert "does not answer" in outcomes["services-have-endpoints"]["findings"][0]
-    assert "node gone-cp does not answer over SSH" in " ".join(outcomes["node-services"]["findings"])
+    assert "does not answer" in outcomes["services-have-endpoints"]["findings"][0]["diagnosis"]
+    assert "node gone-cp does not answer over SSH" in " ".join(f["diagnosis"] for f in outcomes["node-services"]["findings"])
     assert outcomes["apiserver-secure-port"]["outcome"] == "blocked"
+    # the learner is told the same, in symptoms, with no check named
+    learner = (unreachable / "reports" / "verify.txt").read_text()
+    assert "BLOCKED" in learner and "does not answer" in learner and "node gone-cp does not answer over SSH" in learner
+    assert "services-have-endpoints" not in learner and "node-services" not in done.stdout
     assert (unreachable / "reports" / "verify.xml").exists() and (unreachable / "reports" / "verify.md").exists()
 
 

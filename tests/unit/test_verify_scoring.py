@@ -16,7 +16,8 @@ sys.path.insert(0, str(CHECKS))
 sys.path.insert(0, str(REPO / ".ansible" / "collections"))
 
 from ansible_collections.cloudmart.lab.plugins.module_utils import scenario_catalog  # noqa: E402
-from report import markdown, table  # noqa: E402
+from findings import Finding, found  # noqa: E402
+from report import junit, markdown, table, view  # noqa: E402
 from scoring import Result, criteria, fold, score, score_row  # noqa: E402
 
 CATALOG = scenario_catalog.load()
@@ -27,10 +28,17 @@ CAUSES = VERIFY_VARS["verify_causes"]
 CHECKS_OF = {"basic": ["a", "b"], "root": ["c", "d"], "prevention": ["e"]}
 
 
+def wrong(check: str, diagnosis: str | None = None) -> Finding:
+    """A finding whose symptom (a learner's words) differs from its diagnosis (an instructor's)."""
+    return found("service-no-endpoints", diagnosis or f"{check} is wrong", f"ns/{check}")
+
+
 def results(outcomes: dict[str, str]) -> dict[str, Result]:
-    return {
-        check: Result(check, outcome, [] if outcome == "passed" else [f"{check} is wrong"]) for check, outcome in outcomes.items()
-    }
+    return {check: Result(check, outcome, [] if outcome == "passed" else [wrong(check)]) for check, outcome in outcomes.items()}
+
+
+def shown(scored: dict, checked: dict[str, Result], audience: str, language: str = "en", catalog=CATALOG) -> dict:
+    return view(scored, checked, [*catalog, *MATRIX], audience, language)
 
 
 def implemented() -> dict[str, str]:
@@ -75,8 +83,47 @@ def test_the_score_adds_the_scenarios_and_times_the_broken_ones():
     assert (networking["minutes"], networking["time_box"], networking["level"]) == (30.0, 25, "none")
     problem_solving = next(r for r in scored["matrix"] if r["name"] == "problem-solving")
     assert (problem_solving["earned"], problem_solving["level"]) == (85, "none")
-    scored.update(seconds=12.5, checks=[r.__dict__ for r in results(outcomes).values()])
-    assert "30/25 min (over)" in table(scored) and "services-have-endpoints is wrong" in markdown(scored)
+    scored["seconds"] = 12.5
+    instructor = shown(scored, results(outcomes), "instructor")
+    assert "30/25 min (over)" in table(instructor) and "services-have-endpoints is wrong" in markdown(instructor)
+    learner = shown(scored, results(outcomes), "learner")
+    assert "30/25 min (over)" in table(learner) and "Service ns/services-have-endpoints has no endpoints" in markdown(learner)
+    assert "basic 60% 3 of 3" in table(learner), table(learner)
+
+
+def test_the_learner_view_names_symptoms_in_their_language_never_a_diagnosis_nor_a_check():
+    every = {c for s in CATALOG for level in s["checks"].values() for c in level}
+    outcomes = dict.fromkeys(every, "passed")
+    outcomes.update({"service-target-ports": "failed", "claims-bound": "blocked"})
+    checked = results(outcomes)
+    checked["service-target-ports"].findings = [
+        found(
+            "service-port-unanswered",
+            "Service backend/user-service sends port 8080 to targetPort 3000, which its pods do not declare",
+            "backend/user-service",
+            port=8080,
+        )
+    ]
+    checked["claims-bound"].findings = [
+        Finding(found("api-server-down", "", "https://10.77.0.10:6443", reason="Connection refused").symptom, "API down (diag)")
+    ]
+    scored = score(CATALOG, MATRIX, checked, {})
+    scored["seconds"] = 3.0
+    for language, says in (
+        ("en", "Service backend/user-service: connections to its port 8080 reach no container that listens"),
+        ("ko", "Service backend/user-service: 포트 8080로의 연결이 대기 중인 컨테이너에 닿지 않음"),
+    ):
+        learner = shown(scored, checked, "learner", language)
+        told = table(learner) + markdown(learner) + junit(learner, "lab") + str(learner)
+        assert says in told, told
+        assert ("networking · " in told and "root" in told) or "우수" in told
+        assert "targetPort" not in told and "3000" not in told and "(diag)" not in told, told
+        assert not any(check in told for check in every), "no check is named to a learner"
+        assert "checks" not in learner and "failed" not in learner["scenarios"][1]
+    assert "아직 남은 문제:" in table(shown(scored, checked, "learner", "ko"))
+    instructor = shown(scored, checked, "instructor")
+    assert "service-target-ports: Service backend/user-service sends port 8080 to targetPort 3000" in table(instructor)
+    assert instructor["checks"][0]["findings"] == [] and any(c["findings"] for c in instructor["checks"])
 
 
 def test_every_check_the_catalog_the_matrix_and_the_criteria_name_is_implemented_once_and_every_check_is_scored():
@@ -143,9 +190,15 @@ def dns_down() -> dict[str, Result]:
             "nodes-ready": "passed",
         }
     )
-    found["addons-available"].findings = ["cluster DNS is down: Deployment kube-system/coredns runs 0 of 2 pods"]
-    found["cluster-dns-answers"].findings = ["cluster DNS does not answer: kubernetes.default.svc.cluster.local does not resolve"]
-    found["service-names-resolve"].findings = [f"s{n}.backend.svc.cluster.local does not resolve" for n in range(40)]
+    found["addons-available"].findings = [
+        wrong("addons-available", "cluster DNS is down: Deployment kube-system/coredns runs 0 of 2 pods")
+    ]
+    found["cluster-dns-answers"].findings = [
+        wrong("cluster-dns-answers", "cluster DNS does not answer: kubernetes.default.svc.cluster.local does not resolve")
+    ]
+    found["service-names-resolve"].findings = [
+        wrong(f"s{n}", f"s{n}.backend.svc.cluster.local does not resolve") for n in range(40)
+    ]
     return found
 
 
@@ -160,21 +213,19 @@ def test_a_failed_cause_takes_the_failures_it_explains_up_its_chain_and_a_passin
 def test_the_report_leads_with_the_cause_and_counts_what_it_folds_or_lists_it_on_demand():
     checked = dns_down()
     scored = score(CATALOG, MATRIX, checked, {})
-    scored.update(
-        seconds=9.0,
-        checks=[r.__dict__ for r in checked.values()],
-        criteria=criteria(CRITERIA, checked),
-        causes=fold(checked, CAUSES),
-        unfold=False,
-    )
-    text = table(scored)
+    scored.update(seconds=9.0, criteria=criteria(CRITERIA, checked), causes=fold(checked, CAUSES), unfold=False)
+    text = table(shown(scored, checked, "instructor"))
     wrong = text.split("What is still wrong:")[1].strip().splitlines()
     assert "cluster-dns-answers: cluster DNS does not answer" in wrong[0], wrong
     assert "and 41 more findings this explains (service-names-resolve, services-reach-dependencies)" in wrong[1], wrong
     assert ".backend.svc.cluster.local does not resolve" not in text, "the 40 names are folded beneath their cause"
-    assert "NOT MET  기능적 요구사항 (functional): 모든 서비스가 정상적으로 통신" in text, text
-    assert "NOT MET  클러스터 (the cluster beneath the platform): every add-on runs" in text, text
+    assert "NOT MET  functional (기능적 요구사항): every service reaches what it calls" in text, text
+    assert "NOT MET  the cluster beneath the platform: every add-on runs" in text, text
     assert sum("claims-bound" in line for line in wrong) == 1
     scored["unfold"] = True
-    assert table(scored).count(".backend.svc.cluster.local does not resolve") == 40
-    assert "## Success criteria" in markdown(scored)
+    assert table(shown(scored, checked, "instructor")).count(".backend.svc.cluster.local does not resolve") == 40
+    assert "## success criteria" in markdown(shown(scored, checked, "instructor"))
+    # a learner is told the symptoms, a few per check, without their cause
+    learner = table(shown(scored, checked, "learner"))
+    assert "and 41 more findings this explains" not in learner and "... and 36 more like these" in learner, learner
+    assert learner.count("has no endpoints") == 1 + 1 + 4 + 1 + 1, learner

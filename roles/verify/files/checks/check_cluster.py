@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from findings import Symptom
 from kubernetes.client.rest import ApiException
-from lab import Blocked, Lab, fail_on, ready
+from lab import Blocked, Lab, fail, fail_on, found, ready
 
 # What each add-on is, as a person names it: the finding leads with it.
 COMPONENTS = {
@@ -48,7 +49,14 @@ def shortfall(workload: Any) -> str | None:
 @pytest.mark.check("addons-available")
 def test_every_add_on_of_the_cluster_runs(lab: Lab) -> None:
     findings = [
-        f"{component(workload.metadata.name)} is down: {lacking}"
+        found(
+            "addon-down",
+            f"{component(workload.metadata.name)} is down: {lacking}",
+            f"{workload.metadata.namespace}/{workload.metadata.name}",
+            component=workload.metadata.name,
+            have=available(workload)[0],
+            want=available(workload)[1],
+        )
         for workload in lab.system_workloads()
         if (lacking := shortfall(workload))
     ]
@@ -61,11 +69,18 @@ def test_the_metrics_api_answers_for_every_node(lab: Lab) -> None:
     try:
         usage = lab.custom.list_cluster_custom_object("metrics.k8s.io", "v1beta1", "nodes", _request_timeout=10)
     except ApiException as err:
-        fail_on([f"the metrics API does not answer, so kubectl top fails ({err.status} {err.reason}): see metrics-server"])
+        fail(
+            "metrics-unanswered",
+            f"the metrics API does not answer, so kubectl top fails ({err.status} {err.reason}): see metrics-server",
+        )
     reported = {item["metadata"]["name"] for item in usage.get("items", [])}
     missing = [node for node in lab.settings.nodes if node not in reported]
     if missing:
-        fail_on([f"the metrics API has no figures for node {', '.join(missing)} (kubectl top nodes): see metrics-server"])
+        fail(
+            "metrics-missing",
+            f"the metrics API has no figures for node {', '.join(missing)} (kubectl top nodes): see metrics-server",
+            ", ".join(missing),
+        )
 
 
 @pytest.mark.check("cluster-dns-answers")
@@ -77,35 +92,38 @@ def test_cluster_dns_answers_from_a_pod(lab: Lab) -> None:
     asked = ["sh", "-c", f"timeout 5 getent hosts {DNS_NAME} || echo UNRESOLVED"]
     output = lab.probes().ask(asked, timeout=PROBE_PATIENCE)
     if output is None:
-        raise Blocked(f"the checks' probe pod did not start within {PROBE_PATIENCE}s to ask cluster DNS from")
+        raise Blocked(
+            f"the checks' probe pod did not start within {PROBE_PATIENCE}s to ask cluster DNS from",
+            Symptom("probe-pod-late", {"seconds": PROBE_PATIENCE}),
+        )
     if "UNRESOLVED" not in output:
         return
     lab.dns_down = True
     coredns = next((w for w in lab.system_workloads() if w.metadata.name == "coredns"), None)
     lacking = shortfall(coredns) if coredns is not None else None
     why = f"; {lacking}" if lacking else ""
-    fail_on(
-        [
-            f"cluster DNS does not answer: {DNS_NAME} does not resolve from a pod "
-            f"(Service kube-system/kube-dns, {dns.spec.cluster_ip}){why}"
-        ]
+    fail(
+        "cluster-dns-silent",
+        f"cluster DNS does not answer: {DNS_NAME} does not resolve from a pod "
+        f"(Service kube-system/kube-dns, {dns.spec.cluster_ip}){why}",
+        DNS_NAME,
     )
 
 
 @pytest.mark.check("storage-provisioner-answers")
 def test_a_new_claim_gets_a_volume(lab: Lab) -> None:
-    problem = lab.probes().storage.wait(PROBE_PATIENCE)
-    if problem is None:
-        fail_on([f"the storage probe did not end within {PROBE_PATIENCE}s: a new claim gets no volume"])
-    fail_on([problem] if problem else [])
+    outcome = lab.probes().storage
+    if not outcome.wait(PROBE_PATIENCE):
+        fail("new-claim-unbound", f"the storage probe did not end within {PROBE_PATIENCE}s: a new claim gets no volume")
+    fail_on(outcome.problems)
 
 
 @pytest.mark.check("network-policy-enforced")
 def test_a_network_policy_keeps_pods_apart(lab: Lab) -> None:
-    problem = lab.probes().policy.wait(PROBE_PATIENCE)
-    if problem is None:
-        fail_on([f"the NetworkPolicy probe did not end within {PROBE_PATIENCE}s"])
-    fail_on([problem] if problem else [])
+    outcome = lab.probes().policy
+    if not outcome.wait(PROBE_PATIENCE):
+        fail("probe-late", f"the NetworkPolicy probe did not end within {PROBE_PATIENCE}s", seconds=PROBE_PATIENCE)
+    fail_on(outcome.problems)
 
 
 @pytest.mark.check("kube-proxy-on-every-node")
@@ -118,10 +136,23 @@ def test_every_node_routes_services(lab: Lab) -> None:
         on_node = [p for p in pods if p.spec.node_name == node]
         if not any(ready(p) for p in on_node):
             state = "runs no kube-proxy pod" if not on_node else "has no ready kube-proxy pod"
-            findings.append(f"{component('kube-proxy')} is down on node {node}: it {state}, so its pods reach no Service")
+            findings.append(
+                found(
+                    "kube-proxy-down",
+                    f"{component('kube-proxy')} is down on node {node}: it {state}, so its pods reach no Service",
+                    node,
+                )
+            )
             continue
         answer = lab.host(node).run("curl -s --max-time 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:10256/healthz")
         if answer.stdout.strip() != "200":
             said = answer.stdout.strip() or "nothing"
-            findings.append(f"{component('kube-proxy')} on node {node} is unhealthy: 127.0.0.1:10256/healthz answers {said}")
+            findings.append(
+                found(
+                    "kube-proxy-unhealthy",
+                    f"{component('kube-proxy')} on node {node} is unhealthy: 127.0.0.1:10256/healthz answers {said}",
+                    node,
+                    said=said,
+                )
+            )
     fail_on(findings)

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
-from lab import Blocked, Lab, fail_on
+from lab import Blocked, Lab, fail, fail_on, found
 
 MANIFESTS = "/etc/kubernetes/manifests"
 API_SERVER = f"{MANIFESTS}/kube-apiserver.yaml"
@@ -30,7 +30,7 @@ def read_manifest(lab: Lab, node: str, path: str) -> dict[str, Any]:
     host = lab.host(node)
     with host.sudo():
         if not host.file(path).exists:
-            pytest.fail(f"{node}: {path} is missing, so the kubelet runs no such static pod", pytrace=False)
+            fail("static-pod-missing", f"{node}: {path} is missing, so the kubelet runs no such static pod", node, path=path)
         return yaml.safe_load(host.file(path).content_string)
 
 
@@ -69,9 +69,10 @@ def test_the_api_server_answers(lab: Lab) -> None:
         url = f"https://127.0.0.1:{client_port(lab, node)}/livez"
         ok, why = answers(lab, node, url)
         if not ok:
-            findings.append(f"{node}: the API server does not answer at {url} ({why})")
-    if lab.api_problem:
-        findings.append(f"kubectl cannot work: {lab.api_problem}")
+            findings.append(found("api-server-silent", f"{node}: the API server does not answer at {url} ({why})", node, why=why))
+    if lab.api_state:
+        problem, symptom = lab.api_state
+        findings.append(found("kubectl-fails", f"kubectl cannot work: {problem}", **symptom.params))
     fail_on(findings)
 
 
@@ -82,14 +83,16 @@ def test_every_node_is_ready(lab: Lab) -> None:
     for name in lab.settings.nodes:
         node = nodes.get(name)
         if node is None:
-            findings.append(f"node {name} of the inventory is not part of the cluster (kubectl get nodes)")
+            findings.append(
+                found("node-missing", f"node {name} of the inventory is not part of the cluster (kubectl get nodes)", name)
+            )
             continue
         condition = next((c for c in node.status.conditions or [] if c.type == "Ready"), None)
         if condition is None or condition.status != "True":
             why = condition.message if condition else "it never reported"
-            findings.append(f"node {name} is not Ready: {why}")
+            findings.append(found("node-not-ready", f"node {name} is not Ready: {why}", name))
         if node.spec.unschedulable:
-            findings.append(f"node {name} is cordoned (SchedulingDisabled)")
+            findings.append(found("node-cordoned", f"node {name} is cordoned (SchedulingDisabled)", name))
     fail_on(findings)
 
 
@@ -102,8 +105,12 @@ def test_the_api_server_finds_etcd_where_etcd_serves_clients(lab: Lab) -> None:
             if urlparse(url).port not in served:
                 ports = ", ".join(str(p) for p in sorted(p for p in served if p))
                 findings.append(
-                    f"{node}: kube-apiserver's --etcd-servers names {url}, but etcd serves clients on port {ports} "
-                    f"({ETCD}, --listen-client-urls)"
+                    found(
+                        "api-server-exits",
+                        f"{node}: kube-apiserver's --etcd-servers names {url}, but etcd serves clients on port {ports} "
+                        f"({ETCD}, --listen-client-urls)",
+                        node,
+                    )
                 )
     fail_on(findings)
 
@@ -118,18 +125,30 @@ def test_the_api_server_serves_where_probes_and_clients_look(lab: Lab) -> None:
         for kind in ("livenessProbe", "readinessProbe", "startupProbe"):
             url = probe_url(container, container.get(kind) or {})
             if url and urlparse(url).port != port:
-                findings.append(f"{node}: kube-apiserver serves on --secure-port={port}, but its {kind} checks {url}")
+                findings.append(
+                    found(
+                        "api-server-probe-fails",
+                        f"{node}: kube-apiserver serves on --secure-port={port}, but its {kind} checks {url}",
+                        node,
+                    )
+                )
         clients = client_port(lab, node)
         if clients != port:
             findings.append(
-                f"{node}: kube-apiserver serves on --secure-port={port}, "
-                f"but kubeconfigs (/etc/kubernetes/admin.conf) use {clients}"
+                found(
+                    "kubeconfig-refused",
+                    f"{node}: kube-apiserver serves on --secure-port={port}, "
+                    f"but kubeconfigs (/etc/kubernetes/admin.conf) use {clients}",
+                    node,
+                )
             )
         host = lab.host(node)
         with host.sudo():
             listening = host.run(f"ss -Htlnp 'sport = :{port}'").stdout
         if "kube-apiserver" not in listening:
-            findings.append(f"{node}: nothing of kube-apiserver listens on port {port} (ss -tlnp)")
+            findings.append(
+                found("api-server-not-listening", f"{node}: nothing of kube-apiserver listens on port {port} (ss -tlnp)", node)
+            )
     fail_on(findings)
 
 
@@ -140,14 +159,23 @@ def test_kubelet_and_containerd_run_and_start_at_boot(lab: Lab) -> None:
         try:
             host = lab.host(node)
         except Blocked as err:
-            findings.append(str(err))
+            findings.append(err.finding)
             continue
         for name in NODE_SERVICES:
             service = host.service(name)
             if not service.is_running:
-                findings.append(f"{node}: {name} is not running (systemctl status {name}; journalctl -u {name})")
+                findings.append(
+                    found("node-service-stopped", f"{node}: {name} is not running (journalctl -u {name})", node, service=name)
+                )
             if not service.is_enabled:
-                findings.append(f"{node}: {name} does not start at boot (systemctl enable {name})")
+                findings.append(
+                    found(
+                        "node-service-disabled",
+                        f"{node}: {name} does not start at boot (systemctl enable {name})",
+                        node,
+                        service=name,
+                    )
+                )
     fail_on(findings)
 
 
@@ -160,20 +188,38 @@ def test_every_static_pod_runs_and_passes_its_probe(lab: Lab) -> None:
             paths = host.run(f"ls {MANIFESTS}/*.yaml").stdout.split()
             running = host.run("crictl ps --state running -o json")
         if running.rc != 0:
-            findings.append(f"{node}: crictl cannot list containers ({running.stderr.strip()}); is containerd running?")
+            findings.append(
+                found(
+                    "crictl-fails",
+                    f"{node}: crictl cannot list containers ({running.stderr.strip()}); is containerd running?",
+                    node,
+                )
+            )
             continue
         containers = {c["metadata"]["name"] for c in yaml.safe_load(running.stdout)["containers"]}
         for path in paths:
             manifest = read_manifest(lab, node, path)
             container = manifest["spec"]["containers"][0]
             if container["name"] not in containers:
-                findings.append(f"{node}: the static pod {manifest['metadata']['name']} ({path}) has no running container")
+                pod = manifest["metadata"]["name"]
+                findings.append(
+                    found(
+                        "static-pod-not-running", f"{node}: the static pod {pod} ({path}) has no running container", node, pod=pod
+                    )
+                )
                 continue
             url = probe_url(container, container.get("livenessProbe") or {})
             if url:
                 ok, why = answers(lab, node, url)
                 if not ok:
-                    findings.append(f"{node}: {container['name']}'s liveness probe fails: {url} ({why})")
+                    findings.append(
+                        found(
+                            "static-pod-unhealthy",
+                            f"{node}: {container['name']}'s liveness probe fails: {url} ({why})",
+                            node,
+                            pod=container["name"],
+                        )
+                    )
     fail_on(findings)
 
 
@@ -184,9 +230,13 @@ def test_an_alert_would_fire_while_the_api_server_is_down(lab: Lab) -> None:
     targets = lab.prometheus("/api/v1/targets")["activeTargets"]
     jobs = {t["labels"]["job"] for t in targets if urlparse(t["scrapeUrl"]).port in ports}
     if not jobs:
-        fail_on(
-            [f"Prometheus scrapes nothing at the API server's port {', '.join(map(str, ports))}, so no alert can see it down"]
+        fail(
+            "api-server-unwatched",
+            f"Prometheus scrapes nothing at the API server's port {', '.join(map(str, ports))}, so no alert can see it down",
         )
     rules = [r for g in lab.prometheus("/api/v1/rules")["groups"] for r in g["rules"] if r["type"] == "alerting"]
     if not any(f'job="{job}"' in rule["query"] for job in jobs for rule in rules):
-        fail_on([f"no alerting rule of Prometheus watches the API server's scrape job ({', '.join(sorted(jobs))})"])
+        fail(
+            "api-server-no-alert",
+            f"no alerting rule of Prometheus watches the API server's scrape job ({', '.join(sorted(jobs))})",
+        )

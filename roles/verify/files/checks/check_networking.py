@@ -6,8 +6,9 @@ import re
 from typing import Any
 
 import pytest
+from findings import Finding, Symptom
 from kubernetes.client.rest import ApiException
-from lab import Lab, fail_on, matches, name_of, ready
+from lab import Lab, fail, fail_on, found, matches, name_of, ready
 
 # A dependency named in a workload's environment: <service>.<namespace>.svc.cluster.local[:port]
 DEPENDENCY = re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9-]+)\.svc\.cluster\.local(?::(\d+))?")
@@ -67,7 +68,13 @@ def test_every_service_selects_pods(lab: Lab) -> None:
             continue
         selector = ",".join(f"{k}={v}" for k, v in service.spec.selector.items())
         why = why_nothing_matches(lab, service.metadata.namespace, service.spec.selector)
-        findings.append(f"Service {name_of(service)} has no endpoints: it selects {selector} and {why}")
+        findings.append(
+            found(
+                "service-no-endpoints",
+                f"Service {name_of(service)} has no endpoints: it selects {selector} and {why}",
+                name_of(service),
+            )
+        )
     fail_on(findings)
 
 
@@ -90,9 +97,20 @@ def test_service_names_resolve_from_a_pod_to_their_cluster_ip(lab: Lab) -> None:
     for name, service in names.items():
         address = answers.get(name, "")
         if not address:
-            findings.append(f"{name} does not resolve from pod {name_of(pod)} (nslookup: NXDOMAIN or no answer)")
+            findings.append(
+                found(
+                    "name-unresolved", f"{name} does not resolve from pod {name_of(pod)} (nslookup: NXDOMAIN or no answer)", name
+                )
+            )
         elif address != service.spec.cluster_ip:
-            findings.append(f"{name} resolves to {address}, not to the Service's cluster IP {service.spec.cluster_ip}")
+            findings.append(
+                found(
+                    "name-resolves-elsewhere",
+                    f"{name} resolves to {address}, not to the Service's cluster IP {service.spec.cluster_ip}",
+                    name,
+                    address=address,
+                )
+            )
     fail_on(findings)
 
 
@@ -140,10 +158,16 @@ def test_each_service_reaches_what_it_calls(lab: Lab) -> None:
             if code == "0":
                 continue
             detail = message[0].strip() if message else ""
-            why = (
-                f"no answer within {CONNECT_SECONDS}s (a NetworkPolicy or a missing route drops it)" if code == "124" else detail
+            caller = name_of(workload)
+            if code == "124":
+                why = f"no answer within {CONNECT_SECONDS}s (a NetworkPolicy or a missing route drops it)"
+                symptom = Symptom("call-times-out", {"object": caller, "target": target, "seconds": CONNECT_SECONDS})
+            else:
+                why = detail or f"exit {code}"
+                symptom = Symptom("call-refused", {"object": caller, "target": target, "error": why})
+            findings.append(
+                Finding(symptom, f"{workload.metadata.name} ({name_of(pod)}) cannot connect to {target}: {why}", caller)
             )
-            findings.append(f"{workload.metadata.name} ({name_of(pod)}) cannot connect to {target}: {why or 'exit ' + code}")
     fail_on(findings)
 
 
@@ -167,8 +191,13 @@ def test_every_service_port_leads_to_a_declared_container_port(lab: Lab) -> None
             if (isinstance(target, int) and target not in numbers) or (isinstance(target, str) and target not in names):
                 listed = ", ".join(str(n) for n in sorted(numbers)) or "none"
                 findings.append(
-                    f"Service {name_of(service)} sends port {port.port} to targetPort {target}, which its pods do not declare "
-                    f"(their container ports: {listed})"
+                    found(
+                        "service-port-unanswered",
+                        f"Service {name_of(service)} sends port {port.port} to targetPort {target}, "
+                        f"which its pods do not declare (their container ports: {listed})",
+                        name_of(service),
+                        port=port.port,
+                    )
                 )
     fail_on(findings)
 
@@ -201,7 +230,13 @@ def test_every_service_selects_the_pods_of_its_workload(lab: Lab) -> None:
             hint = f"; {own.kind or 'workload'} {own.metadata.name}'s pods carry " + ",".join(
                 f"{k}={v}" for k, v in template_labels(own).items()
             )
-        findings.append(f"Service {name_of(service)} selects {selector}, which the pods of no workload carry{hint}")
+        findings.append(
+            found(
+                "service-fronts-nothing",
+                f"Service {name_of(service)} selects {selector}, which the pods of no workload carry{hint}",
+                name_of(service),
+            )
+        )
     fail_on(findings)
 
 
@@ -282,8 +317,13 @@ def test_network_policies_admit_every_caller(lab: Lab) -> None:
                 continue
             names_of = ", ".join(f"NetworkPolicy {name_of(p)}" for p in policies)
             findings.append(
-                f"{names_of} select the pods of {target.metadata.name} and admit none of {caller.metadata.name}'s pods "
-                f"({','.join(f'{k}={v}' for k, v in template_labels(caller).items())}), which call it on port {port}"
+                found(
+                    "calls-dropped",
+                    f"{names_of} select the pods of {target.metadata.name} and admit none of {caller.metadata.name}'s pods "
+                    f"({','.join(f'{k}={v}' for k, v in template_labels(caller).items())}), which call it on port {port}",
+                    name_of(caller),
+                    target=name_of(service),
+                )
             )
     fail_on(findings)
 
@@ -294,15 +334,17 @@ def test_an_alert_would_fire_for_a_service_without_endpoints(lab: Lab) -> None:
     rules = [r for g in lab.prometheus("/api/v1/rules")["groups"] for r in g["rules"] if r["type"] == "alerting"]
     watching = [r for r in rules if "kube_endpoint" in r["query"]]
     if not watching:
-        fail_on(["no alerting rule of Prometheus watches the Services' endpoints (kube-state-metrics' kube_endpoint_* series)"])
+        fail(
+            "endpoints-unwatched",
+            "no alerting rule of Prometheus watches the Services' endpoints (kube-state-metrics' kube_endpoint_* series)",
+        )
     try:
         series = lab.prometheus("/api/v1/query", query="count(kube_endpoint_info)")["result"]
     except ApiException as err:
-        fail_on([f"Prometheus cannot be asked whether it has the endpoints' series ({err.reason})"])
+        fail("prometheus-unanswered", f"Prometheus cannot be asked whether it has the endpoints' series ({err.reason})")
     if not series:
-        fail_on(
-            [
-                f"alert {watching[0]['name']} watches kube_endpoint_* series, but Prometheus has none "
-                "(kube-state-metrics must export endpoints)"
-            ]
+        fail(
+            "endpoints-unwatched",
+            f"alert {watching[0]['name']} watches kube_endpoint_* series, but Prometheus has none "
+            "(kube-state-metrics must export endpoints)",
         )

@@ -10,7 +10,7 @@ import urllib.request
 from typing import Any
 
 import pytest
-from lab import Lab, fail_on, name_of
+from lab import Lab, fail, fail_on, found, name_of
 
 SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|CREDENTIAL", re.IGNORECASE)
 PASSWORD_IN_URL = re.compile(r"://[^/:@\s]+:[^/@\s]+@")
@@ -27,37 +27,47 @@ def http(lab: Lab, method: str, path: str, body: Any = None) -> tuple[int, Any]:
     except urllib.error.HTTPError as err:
         status, raw = err.code, err.read()
     except (urllib.error.URLError, OSError) as err:
-        pytest.fail(f"{method} {lab.settings.ingress_url}{path} gets no answer ({getattr(err, 'reason', err)})", pytrace=False)
+        fail(
+            "ingress-silent",
+            f"{method} {lab.settings.ingress_url}{path} gets no answer ({getattr(err, 'reason', err)})",
+            f"{method} {path}",
+        )
     try:
         return status, json.loads(raw)
     except ValueError:
         return status, raw.decode(errors="replace")
 
 
-def step(what: str, status: int, body: Any, expected: tuple[int, ...]) -> None:
+def step(symptom: str, request: str, status: int, body: Any, expected: tuple[int, ...]) -> None:
+    """One step of the purchase; `symptom` is its text in texts.yml."""
     if status not in expected:
         detail = body.get("error", body) if isinstance(body, dict) else " ".join(str(body).split())[:200]
-        pytest.fail(f"the purchase through the ingress fails at {what}: HTTP {status} {detail}".strip(), pytrace=False)
+        fail(
+            symptom,
+            f"the purchase through the ingress fails at {request}: HTTP {status} {detail}".strip(),
+            request,
+            status=status,
+        )
 
 
 @pytest.mark.check("purchase-through-ingress")
 def test_a_customer_can_buy_through_the_ingress(lab: Lab) -> None:
     user = lab.settings.test_user
     status, body = http(lab, "POST", "/api/users", {"email": user["email"], "name": "Verify", "password": user["password"]})
-    step("registering the test user (POST /api/users)", status, body, (201, 409))
+    step("purchase-fails-registering", "POST /api/users", status, body, (201, 409))
     status, login = http(lab, "POST", "/api/login", {"email": user["email"], "password": user["password"]})
-    step("logging in (POST /api/login)", status, login, (200,))
+    step("purchase-fails-logging-in", "POST /api/login", status, login, (200,))
     status, products = http(lab, "GET", "/shop/api/products")
-    step("listing products (GET /shop/api/products)", status, products, (200,))
+    step("purchase-fails-listing", "GET /shop/api/products", status, products, (200,))
     in_stock = [p for p in products if p.get("stock", 0) > 0]
     if not in_stock:
-        fail_on(["the purchase cannot be tried: no product is in stock"])
+        fail("purchase-nothing-in-stock", "the purchase cannot be tried: no product is in stock")
     item = max(in_stock, key=lambda p: p["stock"])
     path = f"/api/users/{login['user_id']}/orders"
     status, order = http(lab, "POST", path, {"items": [{"product_id": item["id"], "quantity": 1}]})
-    step(f"ordering (POST {path})", status, order, (201,))
+    step("purchase-fails-ordering", f"POST {path}", status, order, (201,))
     if order.get("status") != "paid":
-        fail_on([f"the order through the ingress was placed but not paid (status {order.get('status')})"])
+        fail("purchase-unpaid", f"the order through the ingress was placed but not paid (status {order.get('status')})", path)
 
 
 @pytest.mark.check("services-replicated")
@@ -69,7 +79,11 @@ def test_every_stateless_service_survives_losing_a_pod(lab: Lab) -> None:
             continue
         if (deployment.spec.replicas or 0) < 2:
             findings.append(
-                f"Deployment {name_of(deployment)} runs {deployment.spec.replicas} replica: losing its pod stops the service"
+                found(
+                    "single-replica",
+                    f"Deployment {name_of(deployment)} runs {deployment.spec.replicas} replica: losing its pod stops the service",
+                    name_of(deployment),
+                )
             )
         labels = deployment.spec.template.metadata.labels or {}
         if not any(
@@ -78,7 +92,13 @@ def test_every_stateless_service_survives_losing_a_pod(lab: Lab) -> None:
             and all(labels.get(k) == v for k, v in (b.spec.selector.match_labels or {}).items())
             for b in budgets
         ):
-            findings.append(f"Deployment {name_of(deployment)} has no PodDisruptionBudget: a node drain may take all its pods")
+            findings.append(
+                found(
+                    "no-disruption-budget",
+                    f"Deployment {name_of(deployment)} has no PodDisruptionBudget: a node drain may take all its pods",
+                    name_of(deployment),
+                )
+            )
     fail_on(findings)
 
 
@@ -94,7 +114,14 @@ def test_every_container_declares_requests_and_a_memory_limit(lab: Lab) -> None:
                 ["memory limit"] if "memory" not in limits else []
             )
             if missing:
-                findings.append(f"container {container.name} of {name_of(workload)} declares no {', '.join(missing)}")
+                findings.append(
+                    found(
+                        "resources-undeclared",
+                        f"container {container.name} of {name_of(workload)} declares no {', '.join(missing)}",
+                        name_of(workload),
+                        container=container.name,
+                    )
+                )
     fail_on(findings)
 
 
@@ -105,7 +132,14 @@ def test_credentials_come_from_secrets(lab: Lab) -> None:
         for container in workload.spec.template.spec.containers:
             for env in container.env or []:
                 if env.value and (SECRET_NAME.search(env.name) or PASSWORD_IN_URL.search(env.value)):
-                    findings.append(f"{name_of(workload)} sets {env.name} in plain text in its spec: keep it in a Secret")
+                    findings.append(
+                        found(
+                            "credential-in-spec",
+                            f"{name_of(workload)} sets {env.name} in plain text in its spec: keep it in a Secret",
+                            name_of(workload),
+                            variable=env.name,
+                        )
+                    )
     fail_on(findings)
 
 
@@ -114,7 +148,7 @@ def test_every_namespace_controls_its_traffic(lab: Lab) -> None:
     policed = {p.metadata.namespace for p in lab.listed("network_policy")}
     fail_on(
         [
-            f"namespace {ns} has no NetworkPolicy: any pod may reach its pods"
+            found("namespace-unpoliced", f"namespace {ns} has no NetworkPolicy: any pod may reach its pods", ns)
             for ns in lab.settings.namespaces
             if ns not in policed
         ]
@@ -131,7 +165,7 @@ def test_every_namespace_denies_what_it_does_not_allow(lab: Lab) -> None:
     }
     fail_on(
         [
-            f"namespace {ns} has no default-deny NetworkPolicy (all pods, Ingress)"
+            found("namespace-open-by-default", f"namespace {ns} has no default-deny NetworkPolicy (all pods, Ingress)", ns)
             for ns in lab.settings.namespaces
             if ns not in denying
         ]
@@ -149,7 +183,11 @@ def test_prometheus_scrapes_every_service(lab: Lab) -> None:
             workload.metadata.namespace in ("frontend", "backend")
             and (workload.metadata.namespace, workload.metadata.name) not in up
         ):
-            findings.append(f"Prometheus has no healthy scrape target for {name_of(workload)}")
+            findings.append(
+                found(
+                    "metrics-uncollected", f"Prometheus has no healthy scrape target for {name_of(workload)}", name_of(workload)
+                )
+            )
     fail_on(findings)
 
 
@@ -157,14 +195,22 @@ def test_prometheus_scrapes_every_service(lab: Lab) -> None:
 def test_the_golden_signals_dashboard_shows_every_service(lab: Lab) -> None:
     status, page = http(lab, "GET", lab.settings.prometheus["dashboard"])
     if status != 200:
-        fail_on([f"the dashboard {lab.settings.prometheus['dashboard']} answers HTTP {status}"])
+        dashboard = lab.settings.prometheus["dashboard"]
+        fail("dashboard-fails", f"the dashboard {dashboard} answers HTTP {status}", dashboard, status=status)
     missing = [
         w.metadata.name
         for w in lab.listed("deployment")
         if w.metadata.namespace in ("frontend", "backend") and w.metadata.name not in page
     ]
     if missing:
-        fail_on([f"the dashboard does not show {', '.join(missing)}"])
+        fail_on(
+            [
+                found(
+                    "dashboard-lacks", f"the dashboard does not show {name}", name, dashboard=lab.settings.prometheus["dashboard"]
+                )
+                for name in missing
+            ]
+        )
 
 
 @pytest.mark.check("predictive-alerts")
@@ -172,13 +218,13 @@ def test_prometheus_alerts_before_it_breaks(lab: Lab) -> None:
     lab.require_api()
     rules = [r for g in lab.prometheus("/api/v1/rules")["groups"] for r in g["rules"] if r["type"] == "alerting"]
     if not rules:
-        fail_on(["Prometheus has no alerting rule"])
+        fail("no-alerts", "Prometheus has no alerting rule")
     if not any(fn in r["query"] for r in rules for fn in ("predict_linear(", "deriv(")):
-        fail_on(
-            [
-                f"none of Prometheus's {len(rules)} alerting rules predicts (predict_linear, deriv): "
-                "they fire only once it is broken"
-            ]
+        fail(
+            "alerts-not-predictive",
+            f"none of Prometheus's {len(rules)} alerting rules predicts (predict_linear, deriv): "
+            "they fire only once it is broken",
+            count=len(rules),
         )
 
 
@@ -199,5 +245,12 @@ def test_every_path_customers_and_staff_use_answers_through_the_ingress(lab: Lab
             got = f"another page ({title.group(1) if title else 'no title'})"
         else:
             continue
-        findings.append(f"{path['serves']} is not reachable through the ingress: GET {path['path']} answers {got}")
+        findings.append(
+            found(
+                "path-unreachable",
+                f"{path['serves']} is not reachable through the ingress: GET {path['path']} answers {got}",
+                f"GET {path['path']}",
+                answer=f"HTTP {status}" if status != 200 else "HTTP 200",
+            )
+        )
     fail_on(findings)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from kubernetes.utils import parse_quantity
-from lab import Lab, fail_on, name_of, ready
+from lab import Lab, fail, fail_on, found, name_of, ready
 
 # Provisioners whose volumes live on one node's disk and so serve one node at a time.
 NODE_LOCAL = {"rancher.io/local-path", "kubernetes.io/no-provisioner"}
@@ -35,7 +35,14 @@ def test_every_claim_is_bound(lab: Lab) -> None:
         if claim.status.phase != "Bound":
             event = lab.newest_event(claim)
             why = event.message if event else "no event says why"
-            findings.append(f"claim {name_of(claim)} is {claim.status.phase}: {why}")
+            findings.append(
+                found(
+                    "claim-not-bound",
+                    f"claim {name_of(claim)} is {claim.status.phase}: {why}",
+                    name_of(claim),
+                    phase=claim.status.phase,
+                )
+            )
     fail_on(findings)
 
 
@@ -47,7 +54,15 @@ def test_the_data_layer_runs(lab: Lab) -> None:
             continue
         want, have = workload.spec.replicas or 0, workload.status.ready_replicas or 0
         if have < want:
-            findings.append(f"{name_of(workload)} has {have} of {want} replicas ready")
+            findings.append(
+                found(
+                    "store-not-ready",
+                    f"{name_of(workload)} has {have} of {want} replicas ready",
+                    name_of(workload),
+                    have=have,
+                    want=want,
+                )
+            )
     fail_on(findings)
 
 
@@ -56,12 +71,22 @@ def test_every_claim_asks_for_a_storage_class_that_exists(lab: Lab) -> None:
     existing = ", ".join(c.metadata.name for c in lab.listed("storage_class")) or "none"
     findings = []
     for claim in lab.listed("claim"):
-        name, found = class_of(lab, claim)
+        name, storage_class = class_of(lab, claim)
         if name is None:
-            findings.append(f"claim {name_of(claim)} names no StorageClass and the cluster has no default one")
-        elif found is None:
             findings.append(
-                f"claim {name_of(claim)} asks for StorageClass {name}, which does not exist (the cluster has: {existing})"
+                found(
+                    "claim-unprovisioned",
+                    f"claim {name_of(claim)} names no StorageClass and the cluster has no default one",
+                    name_of(claim),
+                )
+            )
+        elif storage_class is None:
+            findings.append(
+                found(
+                    "claim-unprovisioned",
+                    f"claim {name_of(claim)} asks for StorageClass {name}, which does not exist (the cluster has: {existing})",
+                    name_of(claim),
+                )
             )
     fail_on(findings)
 
@@ -77,18 +102,31 @@ def test_every_claim_asks_what_its_class_can_give(lab: Lab) -> None:
         _, storage_class = class_of(lab, claim)
         if volume is not None and not modes <= set(volume.spec.access_modes or []):
             findings.append(
-                f"claim {name_of(claim)} asks for {', '.join(sorted(modes))}, "
-                f"which its volume {volume.metadata.name} does not offer"
+                found(
+                    "claim-cannot-bind",
+                    f"claim {name_of(claim)} asks for {', '.join(sorted(modes))}, "
+                    f"which its volume {volume.metadata.name} does not offer",
+                    name_of(claim),
+                )
             )
         if storage_class is not None and storage_class.provisioner in NODE_LOCAL and not modes <= SINGLE_NODE_MODES:
             findings.append(
-                f"claim {name_of(claim)} asks for {', '.join(sorted(modes - SINGLE_NODE_MODES))}, which StorageClass "
-                f"{storage_class.metadata.name} ({storage_class.provisioner}) cannot give: its volumes live on one node"
+                found(
+                    "claim-unprovisioned",
+                    f"claim {name_of(claim)} asks for {', '.join(sorted(modes - SINGLE_NODE_MODES))}, which StorageClass "
+                    f"{storage_class.metadata.name} ({storage_class.provisioner}) cannot give: its volumes live on one node",
+                    name_of(claim),
+                )
             )
         size = parse_quantity((claim.spec.resources.requests or {}).get("storage", "0"))
         if largest_disk and size > largest_disk:
             findings.append(
-                f"claim {name_of(claim)} asks for {claim.spec.resources.requests['storage']}, more than any node's disk holds"
+                found(
+                    "claim-unprovisioned",
+                    f"claim {name_of(claim)} asks for {claim.spec.resources.requests['storage']}, "
+                    "more than any node's disk holds",
+                    name_of(claim),
+                )
             )
     fail_on(findings)
 
@@ -96,11 +134,11 @@ def test_every_claim_asks_what_its_class_can_give(lab: Lab) -> None:
 def sql(lab: Lab, app: str, database: str, query: str) -> list[str]:
     pods = [p for p in lab.pods_of("data", {"app": app}) if ready(p)]
     if not pods:
-        pytest.fail(f"database {database} cannot be read: no pod of data/{app} is ready", pytrace=False)
+        fail("database-unreadable", f"database {database} cannot be read: no pod of data/{app} is ready", database)
     command = f"psql -X -A -t -U postgres -d {database} -c {shlex.quote(query)}"
     _, out = lab.exec(pods, ["sh", "-c", command])
     if "ERROR" in out or "FATAL" in out:
-        pytest.fail(f"database {database} answers with an error: {out.strip().splitlines()[-1]}", pytrace=False)
+        fail("database-errors", f"database {database} answers with an error: {out.strip().splitlines()[-1]}", database)
     return [line for line in out.splitlines() if line]
 
 
@@ -114,7 +152,7 @@ def test_the_seeded_data_is_there(lab: Lab) -> None:
     findings = []
     users = sql(lab, "postgres-user", "userdb", f"SELECT email FROM users WHERE email IN ({quoted(seeded['users'])})")
     if missing := sorted(set(seeded["users"]) - set(users)):
-        findings.append(f"userdb lost seeded users: {', '.join(missing)}")
+        findings.append(found("rows-lost", f"userdb lost seeded users: {', '.join(missing)}", "userdb", rows=", ".join(missing)))
     orders = sql(
         lab,
         "postgres-order",
@@ -123,10 +161,21 @@ def test_the_seeded_data_is_there(lab: Lab) -> None:
         "(SELECT 1 FROM order_items i WHERE i.order_id = o.id)",
     )
     if missing := sorted(set(map(str, seeded["orders"])) - set(orders)):
-        findings.append(f"orderdb lost seeded orders (or their items): {', '.join(missing)}")
+        findings.append(
+            found(
+                "rows-lost",
+                f"orderdb lost seeded orders (or their items): {', '.join(missing)}",
+                "orderdb",
+                rows=", ".join(missing),
+            )
+        )
     pods = [p for p in lab.pods_of("backend", {"app": "product-service"}) if p.status.phase == "Running"]
     if not pods:
-        findings.append("the product catalogue cannot be read: no pod of backend/product-service runs")
+        findings.append(
+            found(
+                "database-unreadable", "the product catalogue cannot be read: no pod of backend/product-service runs", "productdb"
+            )
+        )
     else:
         try:
             answer = lab.core.connect_get_namespaced_pod_proxy_with_path(
@@ -134,10 +183,23 @@ def test_the_seeded_data_is_there(lab: Lab) -> None:
             )
             ids = {p["id"] for p in json.loads(answer.read())}
         except Exception as err:
-            findings.append(f"the product catalogue cannot be read from {name_of(pods[0])}: {str(err).splitlines()[0]}")
+            findings.append(
+                found(
+                    "database-errors",
+                    f"the product catalogue cannot be read from {name_of(pods[0])}: {str(err).splitlines()[0]}",
+                    "productdb",
+                )
+            )
         else:
             if missing := sorted(set(seeded["products"]) - ids):
-                findings.append(f"the catalogue lost seeded products: {', '.join(missing)}")
+                findings.append(
+                    found(
+                        "rows-lost",
+                        f"the catalogue lost seeded products: {', '.join(missing)}",
+                        "productdb",
+                        rows=", ".join(missing),
+                    )
+                )
     fail_on(findings)
 
 
@@ -161,7 +223,11 @@ def test_every_namespace_with_claims_caps_what_they_may_ask(lab: Lab) -> None:
         ]
         if not quotas and not ranges:
             findings.append(
-                f"namespace {namespace} admits claims of any size: "
-                "no ResourceQuota on requests.storage and no LimitRange for claims"
+                found(
+                    "claims-uncapped",
+                    f"namespace {namespace} admits claims of any size: "
+                    "no ResourceQuota on requests.storage and no LimitRange for claims",
+                    namespace,
+                )
             )
     fail_on(findings)

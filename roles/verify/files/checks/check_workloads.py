@@ -9,8 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from findings import Finding
 from kubernetes.utils import parse_quantity
-from lab import Lab, fail_on, name_of, ready
+from lab import Lab, fail_on, found, name_of, ready
 
 # Seconds after which an endpoint counts as not answering: above any sane probe timeout.
 PROBE_LIMIT = 10
@@ -81,7 +82,16 @@ def test_every_workload_runs_all_its_replicas(lab: Lab) -> None:
         troubles = sorted({t for p in pods if (t := pod_trouble(p))}) or [t for p in pods[:1] if (t := last_warning(lab, p))]
         why = f"; pods: {'; '.join(troubles)}" if troubles else ""
         stuck = f", {updated} of {want} at the current revision" if updated < want else ""
-        findings.append(f"{workload.kind or 'workload'} {name_of(workload)} runs {have} of {want} replicas{stuck}{why}")
+        findings.append(
+            found(
+                "workload-short",
+                f"{workload.kind or 'workload'} {name_of(workload)} runs {have} of {want} replicas{stuck}{why}",
+                name_of(workload),
+                kind=workload.kind or "workload",
+                have=have,
+                want=want,
+            )
+        )
     fail_on(findings)
 
 
@@ -95,15 +105,23 @@ def test_every_rollout_keeps_some_replicas_serving(lab: Lab) -> None:
             continue  # one replica is down during any rollout
         if strategy.type == "Recreate":
             findings.append(
-                f"Deployment {name_of(deployment)} (replicas {replicas}) rolls out by Recreate: every pod goes at once"
+                found(
+                    "rollout-empties",
+                    f"Deployment {name_of(deployment)} (replicas {replicas}) rolls out by Recreate: every pod goes at once",
+                    name_of(deployment),
+                )
             )
             continue
         value = str(strategy.rolling_update.max_unavailable if strategy.rolling_update else "25%")
         unavailable = int(value[:-1]) * replicas // 100 if value.endswith("%") else int(value)
         if unavailable >= replicas:
             findings.append(
-                f"Deployment {name_of(deployment)} allows maxUnavailable {value} of {replicas} replicas: "
-                "a rollout removes every pod at once"
+                found(
+                    "rollout-empties",
+                    f"Deployment {name_of(deployment)} allows maxUnavailable {value} of {replicas} replicas: "
+                    "a rollout removes every pod at once",
+                    name_of(deployment),
+                )
             )
     fail_on(findings)
 
@@ -136,8 +154,13 @@ def test_every_image_is_on_the_nodes(lab: Lab) -> None:
             pulls = sorted({t for p in owned_pods(lab, workload) if (t := pod_trouble(p)) and "Image" in t})
             seen = f" (pods: {pulls[0]})" if pulls else ""
             findings.append(
-                f"{workload.kind or 'workload'} {name_of(workload)} runs image {container.image}, which no node has{seen}; "
-                "the lab's nodes cannot pull images"
+                found(
+                    "image-unpulled",
+                    f"{workload.kind or 'workload'} {name_of(workload)} runs image {container.image}, which no node has{seen}; "
+                    "the lab's nodes cannot pull images",
+                    name_of(workload),
+                    container=container.name,
+                )
             )
     fail_on(findings)
 
@@ -165,8 +188,12 @@ def test_every_pod_fits_on_a_node(lab: Lab) -> None:
             largest = max((float(parse_quantity(n.status.allocatable[resource])) for n in nodes), default=0.0)
             if amount > largest:
                 findings.append(
-                    f"{workload.kind or 'workload'} {name_of(workload)} requests {human(resource, amount)} {resource} per pod; "
-                    f"the largest node can give {human(resource, largest)}"
+                    found(
+                        "pods-unschedulable",
+                        f"{workload.kind or 'workload'} {name_of(workload)} requests {human(resource, amount)} {resource} "
+                        f"per pod; the largest node can give {human(resource, largest)}",
+                        name_of(workload),
+                    )
                 )
     fail_on(findings)
 
@@ -231,9 +258,14 @@ def test_probe_timeouts_are_well_above_what_the_endpoints_take(lab: Lab) -> None
             took = min(took, again) if isinstance(again, float) else took
         return took
 
-    def judge(job: tuple[Any, ...]) -> str | None:
+    def judge(job: tuple[Any, ...]) -> Finding | None:
         workload, container, kind, probe = job
         what = f"{workload.kind or 'workload'} {name_of(workload)}'s {kind.replace('_', ' ')} on {probe.http_get.path}"
+        failing = {
+            "liveness_probe": "probe-fails-liveness",
+            "readiness_probe": "probe-fails-readiness",
+            "startup_probe": "probe-fails-startup",
+        }[kind]
         port = probe.http_get.port
         if isinstance(port, str) and not port.isdigit():
             port = next((p.container_port for p in container.ports or [] if p.name == port), port)
@@ -249,11 +281,16 @@ def test_probe_timeouts_are_well_above_what_the_endpoints_take(lab: Lab) -> None
                 if isinstance(took, str):
                     why = f" on {pod.metadata.name}: {took}"
                 elif timeout < margin * took:
-                    return f"{what} allows {timeout}s, but the endpoint takes {took:.1f}s (give it at least {margin * took:.0f}s)"
+                    return found(
+                        failing,
+                        f"{what} allows {timeout}s, but the endpoint takes {took:.1f}s (give it at least {margin * took:.0f}s)",
+                        name_of(workload),
+                        container=container.name,
+                    )
                 else:
                     return None
             if not restarting or time.monotonic() >= deadline:
-                return f"{what} cannot be measured{why}"
+                return found("probe-unmeasured", f"{what} cannot be measured{why}", name_of(workload), container=container.name)
             time.sleep(3)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -277,8 +314,12 @@ def test_every_namespace_refuses_containers_larger_than_a_node(lab: Lab) -> None
         fits = any(all(r in cap and float(parse_quantity(cap[r])) <= largest[r] for r in largest) for cap in caps)
         if not fits:
             findings.append(
-                f"namespace {namespace} admits containers larger than any node: no LimitRange caps cpu and memory at or below "
-                f"{human('cpu', largest['cpu'])} and {human('memory', largest['memory'])}"
+                found(
+                    "containers-uncapped",
+                    f"namespace {namespace} admits containers larger than any node: no LimitRange caps cpu and memory "
+                    f"at or below {human('cpu', largest['cpu'])} and {human('memory', largest['memory'])}",
+                    namespace,
+                )
             )
     fail_on(findings)
 
@@ -297,14 +338,34 @@ def test_no_container_restarts_while_watched(lab: Lab) -> None:
             if earlier is not None and status.restart_count > earlier:
                 ended = status.last_state.terminated if status.last_state else None
                 why = f" (last ended {ended.reason}, exit {ended.exit_code})" if ended else ""
-                findings.append(f"container {status.name} of {name_of(pod)} restarted while watched{why}")
+                findings.append(
+                    found(
+                        "container-restarted",
+                        f"container {status.name} of {name_of(pod)} restarted while watched{why}",
+                        name_of(pod),
+                        container=status.name,
+                    )
+                )
             elif waiting == "CrashLoopBackOff":
                 findings.append(
-                    f"container {status.name} of {name_of(pod)} is in CrashLoopBackOff ({status.restart_count} restarts)"
+                    found(
+                        "container-crash-loops",
+                        f"container {status.name} of {name_of(pod)} is in CrashLoopBackOff ({status.restart_count} restarts)",
+                        name_of(pod),
+                        container=status.name,
+                        restarts=status.restart_count,
+                    )
                 )
     # a workload with nothing running has nothing to restart: it does not pass by default
     for workload in lab.workloads():
         pods = owned_pods(lab, workload)
         if (workload.spec.replicas or 0) > 0 and not any(running(p) for p in pods) and not waits_for_a_claim(pods):
-            findings.append(f"{workload.kind} {name_of(workload)} has no running pod to watch")
+            findings.append(
+                found(
+                    "workload-nothing-runs",
+                    f"{workload.kind} {name_of(workload)} has no running pod to watch",
+                    name_of(workload),
+                    kind=workload.kind,
+                )
+            )
     fail_on(findings)

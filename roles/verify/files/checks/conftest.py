@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lab import Blocked, Lab, Settings
-from report import markdown, table
+from findings import AUDIENCES, Blocked, Failed, Finding, found
+from lab import Lab, Settings
+from report import junit, markdown, table, view
 from scoring import Result, criteria, fold, score
 
 RESULTS = pytest.StashKey[dict[str, Result]]()
@@ -22,7 +23,10 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = os.environ.get("CLOUDMART_VERIFY_SETTINGS")
     if not settings:
         raise pytest.UsageError("CLOUDMART_VERIFY_SETTINGS is not set: run the checks with ansible-playbook verify.yml")
-    config.stash[LAB] = Lab(Settings(**json.loads(settings)))
+    lab = Lab(Settings(**json.loads(settings)))
+    if lab.settings.audience not in AUDIENCES:
+        raise pytest.UsageError(f"verify_audience is {lab.settings.audience}: choose {' or '.join(AUDIENCES)}")
+    config.stash[LAB] = lab
     config.stash[RESULTS] = {}
 
 
@@ -79,20 +83,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()
     if call.when != "call" and not (call.excinfo and report.failed):
         return
-    findings: list[str] = []
+    settings = item.config.stash[LAB].settings
+    findings: list[Finding] = []
     state = "passed"
     if call.excinfo is not None:
         error = call.excinfo.value
-        if call.excinfo.errisinstance(Blocked):
-            state, findings = "blocked", [str(error)]
+        if isinstance(error, Blocked):
+            state, findings = "blocked", [error.finding]
             report.outcome = "skipped"
-            report.longrepr = (str(item.path), item.location[1] or 0, f"blocked: {error}")
-        elif call.excinfo.errisinstance(pytest.fail.Exception):
-            state, findings = "failed", str(error).splitlines()
+        elif isinstance(error, Failed):
+            state, findings = "failed", error.findings
         else:
             # an error the check did not expect still says what it is in one line
-            state, findings = "failed", [f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"]
-            report.longrepr = findings[0]
+            detail = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            state, findings = "failed", [found("check-could-not-run", detail)]
+        # what pytest itself prints and keeps: the audience's words only
+        said = "\n".join(
+            f.view(settings.audience, settings.language).get("diagnosis") or f.symptom.render(settings.language) for f in findings
+        )
+        report.longrepr = (str(item.path), item.location[1] or 0, f"blocked: {said}") if state == "blocked" else said
     item.config.stash[RESULTS][check_id(item)] = Result(check_id(item), state, findings, round(report.duration, 2))
 
 
@@ -108,15 +117,21 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     scored["causes"] = fold(results, settings.causes)
     scored["unfold"] = settings.unfold
     scored["seconds"] = round(time.monotonic() - lab.started, 1)
-    scored["checks"] = [result.__dict__ for result in results.values()]
-    folder = Path(settings.report_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "verify.json").write_text(json.dumps(scored, indent=2, ensure_ascii=False) + "\n")
-    (folder / "verify.md").write_text(markdown(scored))
-    (folder / "verify.txt").write_text(table(scored))
-    config.stash[RESULTS] = results
+    areas = [*settings.catalog, *settings.matrix]
+    write(Path(settings.report_dir), view(scored, results, areas, settings.audience, settings.language), settings.suite)
+    if settings.instructor_dir and settings.audience != "instructor":
+        write(Path(settings.instructor_dir), view(scored, results, areas, "instructor", settings.language), settings.suite)
     if session.exitstatus == 0 and any(r.outcome != "passed" for r in results.values()):
         session.exitstatus = 1
+
+
+def write(folder: Path, shown: dict[str, Any], suite: str) -> None:
+    """The reports of one view: verify.json (the view itself), .txt, .md and JUnit's .xml."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "verify.json").write_text(json.dumps(shown, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (folder / "verify.md").write_text(markdown(shown), encoding="utf-8")
+    (folder / "verify.txt").write_text(table(shown), encoding="utf-8")
+    (folder / "verify.xml").write_text(junit(shown, suite), encoding="utf-8")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:

@@ -12,10 +12,13 @@ from urllib.parse import urlencode
 
 import testinfra
 import urllib3
+from findings import Blocked, Failed, Symptom, fail, fail_on, found
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 from kubernetes.stream import stream
 from probes import Probes
+
+__all__ = ["Blocked", "Failed", "Lab", "Settings", "fail", "fail_on", "found"]
 
 # The API server answers in milliseconds; a lab that takes longer counts as unreachable.
 API_TIMEOUT = 5
@@ -38,10 +41,6 @@ KINDS = {
     "storage_class": ("StorageV1Api", "storage_class", False),
     "namespace": ("CoreV1Api", "namespace", False),
 }
-
-
-class Blocked(Exception):
-    """A check cannot run because what it reads is unreachable (the API server, a node)."""
 
 
 @dataclass
@@ -75,6 +74,14 @@ class Settings:
     causes: dict[str, list[str]] = field(default_factory=dict)
     # list every finding a failed cause explains, instead of counting them
     unfold: bool = False
+    # who reads the reports: the learner (symptoms only) or the instructor (diagnoses, check names)
+    audience: str = "learner"
+    # the language of what a learner reads (findings.LANGUAGES)
+    language: str = "en"
+    # a folder for the instructor's reports beside the audience's (a workshop's scoreboard reads them)
+    instructor_dir: str = ""
+    # the JUnit suite's name
+    suite: str = "cloudmart-lab"
 
     @property
     def nodes(self) -> list[str]:
@@ -110,7 +117,10 @@ class Lab:
         if "probes" not in self._cache:
             self.require_api()
             if not self.settings.probe_image:
-                raise Blocked("the checks have no image for their probe pods: set verify_bundle_dir to the Kubernetes bundle")
+                raise Blocked(
+                    "the checks have no image for their probe pods: set verify_bundle_dir to the Kubernetes bundle",
+                    Symptom("probes-unavailable"),
+                )
             probes = Probes(self.settings.kubeconfig, self.settings.probe_image)
             probes.start()
             self._cache["probes"] = probes
@@ -147,21 +157,35 @@ class Lab:
         return pods
 
     @cached_property
-    def api_problem(self) -> str | None:
-        """Why the API server cannot be used, or None when it answers."""
+    def api_state(self) -> tuple[str, Symptom] | None:
+        """Why the API server cannot be used (for the instructor, and as a learner sees it), or None
+        when it answers."""
+        where = self.api.configuration.host
         try:
             client.VersionApi(self.api).get_code(_request_timeout=API_TIMEOUT)
         except (urllib3.exceptions.HTTPError, OSError) as err:
             # urllib3 wraps the socket's error: "... [Errno 111] Connection refused" -> "Connection refused"
             reason = str(getattr(err, "reason", err)).rsplit("] ", 1)[-1].rstrip(")")
-            return f"the Kubernetes API server at {self.api.configuration.host} does not answer ({reason})"
+            return (
+                f"the Kubernetes API server at {where} does not answer ({reason})",
+                Symptom("api-server-down", {"object": where, "reason": reason}),
+            )
         except ApiException as err:
-            return f"the Kubernetes API server at {self.api.configuration.host} refuses the lab's credentials ({err.reason})"
+            return (
+                f"the Kubernetes API server at {where} refuses the lab's credentials ({err.reason})",
+                Symptom("api-server-refuses", {"object": where, "reason": err.reason}),
+            )
         return None
 
+    @property
+    def api_problem(self) -> str | None:
+        """Why the API server cannot be used, or None when it answers."""
+        return self.api_state[0] if self.api_state else None
+
     def require_api(self) -> None:
-        if self.api_problem:
-            raise Blocked(f"{self.api_problem}; cluster-level checks wait until it answers")
+        if self.api_state:
+            problem, symptom = self.api_state
+            raise Blocked(f"{problem}; cluster-level checks wait until it answers", symptom)
 
     def listed(self, kind: str) -> list[Any]:
         """Objects of a kind (a key of KINDS) in every platform namespace, or cluster-wide for
@@ -209,7 +233,7 @@ class Lab:
         where = self.settings.prometheus
         answer = self.proxy_get(where["namespace"], where["service"], where["port"], where["prefix"] + path, query)
         if answer.get("status") != "success":
-            raise Blocked(f"Prometheus did not answer {path}: {answer.get('error', answer)}")
+            raise Blocked(f"Prometheus did not answer {path}: {answer.get('error', answer)}", Symptom("prometheus-unanswered"))
         return answer["data"]
 
     def exec(
@@ -242,7 +266,10 @@ class Lab:
                 continue
             return pod, output
         if required:
-            fail_on([f"no command can be run in {'; '.join(problems) or 'any pod: none runs'}"])
+            names = ", ".join(sorted({p.metadata.namespace + "/" + p.metadata.name for p in pods[:3]})) or "-"
+            fail_on(
+                [found("pods-refuse-commands", f"no command can be run in {'; '.join(problems) or 'any pod: none runs'}", names)]
+            )
         return None, ""
 
     def proxy_get(self, namespace: str, service: str, port: int, path: str, query: dict[str, str] | None = None) -> Any:
@@ -259,7 +286,10 @@ class Lab:
         }
         answer = self.api.call_api("GET", url, header_params=headers, _request_timeout=10)
         if answer.status != 200:
-            raise Blocked(f"{namespace}/{service} answers HTTP {answer.status} to GET {path} through the API server's proxy")
+            raise Blocked(
+                f"{namespace}/{service} answers HTTP {answer.status} to GET {path} through the API server's proxy",
+                Symptom("service-proxy-refused", {"object": f"{namespace}/{service}", "status": answer.status}),
+            )
         return json.loads(answer.read())
 
     # --- the nodes over SSH -------------------------------------------------------------------
@@ -276,12 +306,17 @@ class Lab:
             except Exception as err:  # every backend raises its own kind of error
                 problem = brief(err)
             self._hosts[name] = (
-                Blocked(f"node {name} does not answer over SSH ({problem}); check that it runs") if problem else host
+                Blocked(
+                    f"node {name} does not answer over SSH ({problem}); check that it runs",
+                    Symptom("node-unreachable", {"object": name}),
+                )
+                if problem
+                else host
             )
-        found = self._hosts[name]
-        if isinstance(found, Blocked):
-            raise found
-        return found
+        known = self._hosts[name]
+        if isinstance(known, Blocked):
+            raise known
+        return known
 
 
 def brief(error: object) -> str:
@@ -308,11 +343,3 @@ def name_of(obj: Any) -> str:
 def ready(pod: client.V1Pod) -> bool:
     statuses = pod.status.container_statuses or []
     return pod.status.phase == "Running" and bool(statuses) and all(s.ready for s in statuses)
-
-
-def fail_on(findings: list[str]) -> None:
-    """Fail the check with its findings, one sentence each; pass when there are none."""
-    if findings:
-        import pytest
-
-        pytest.fail("\n".join(findings), pytrace=False)

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from findings import Finding, found
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 from kubernetes.stream import stream
@@ -26,18 +27,18 @@ CONNECT_SECONDS = 2
 
 @dataclass
 class Outcome:
-    """What a probe found: None while it runs; otherwise a problem sentence, or "" when all is well."""
+    """What a probe found once it has ended: its problems (none when all is well)."""
 
-    problem: str | None = None
+    problems: list[Finding] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
 
-    def finish(self, problem: str) -> None:
-        self.problem = problem
+    def finish(self, problem: Finding | None) -> None:
+        self.problems = [problem] if problem else []
         self.done.set()
 
-    def wait(self, timeout: float) -> str | None:
-        self.done.wait(timeout)
-        return self.problem
+    def wait(self, timeout: float) -> bool:
+        """Whether the probe ended within the timeout."""
+        return self.done.wait(timeout)
 
 
 class Probes:
@@ -75,7 +76,7 @@ class Probes:
         try:
             self._namespace()
         except ApiException as err:
-            problem = f"the checks cannot make their probes in namespace {self.namespace} ({err.reason})"
+            problem = found("probes-refused", f"the checks cannot make their probes in namespace {self.namespace} ({err.reason})")
             self.storage.finish(problem)
             self.policy.finish(problem)
             return
@@ -94,7 +95,9 @@ class Probes:
         try:
             outcome.finish(target())
         except Exception as err:  # a probe says what went wrong in one line, never a traceback
-            outcome.finish(f"the probe failed: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+            outcome.finish(
+                found("probe-failed", f"the probe failed: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+            )
 
     # --- the namespace and its pods -------------------------------------------------------------
 
@@ -138,9 +141,9 @@ class Probes:
     def _until(self, check: Any, what: str, seconds: float = PROBE_SECONDS) -> Any:
         deadline = time.monotonic() + seconds
         while True:
-            found = check()
-            if found:
-                return found
+            answer = check()
+            if answer:
+                return answer
             if time.monotonic() > deadline:
                 raise TimeoutError(f"not within {seconds:.0f}s: {what}")
             time.sleep(1)
@@ -168,7 +171,7 @@ class Probes:
 
     # --- the probes -----------------------------------------------------------------------------
 
-    def _storage(self) -> str:
+    def _storage(self) -> Finding | None:
         """A claim of the default class, mounted by a pod: the provisioner makes its volume."""
         claim = client.V1PersistentVolumeClaim(
             metadata=client.V1ObjectMeta(name="probe", labels=LABEL),
@@ -180,20 +183,22 @@ class Probes:
         self._pod("writer", ["sh", "-c", "echo ok > /data/probe && sleep 600"], volume="probe")
 
         def bound() -> bool:
-            found = self.core.read_namespaced_persistent_volume_claim("probe", self.namespace, _request_timeout=10)
-            return bool(found.status.phase == "Bound")
+            claim_now = self.core.read_namespaced_persistent_volume_claim("probe", self.namespace, _request_timeout=10)
+            return bool(claim_now.status.phase == "Bound")
 
         try:
             self._until(bound, "the claim bound")
         except TimeoutError:
-            found = self.core.read_namespaced_persistent_volume_claim("probe", self.namespace, _request_timeout=10)
-            return (
-                f"a new claim of the default StorageClass ({found.spec.storage_class_name or 'none is default'}) "
-                f"stays {found.status.phase} for {PROBE_SECONDS}s: its provisioner makes no volume"
+            claim_now = self.core.read_namespaced_persistent_volume_claim("probe", self.namespace, _request_timeout=10)
+            return found(
+                "new-claim-unbound",
+                f"a new claim of the default StorageClass ({claim_now.spec.storage_class_name or 'none is default'}) "
+                f"stays {claim_now.status.phase} for {PROBE_SECONDS}s: its provisioner makes no volume",
+                seconds=PROBE_SECONDS,
             )
-        return ""
+        return None
 
-    def _policy(self) -> str:
+    def _policy(self) -> Finding | None:
         """Two pods; a NetworkPolicy admits nothing to the second. The first must not reach it, and
         the second must reach the first (the pod network works)."""
         server = ["python3", "-m", "http.server", "8080"]
@@ -218,10 +223,11 @@ class Probes:
             return answer.strip().endswith("200")
 
         if not self._until(lambda: connect("guarded", opened), "a pod reaches another pod"):
-            return "pods cannot reach each other at all"
+            return found("pods-isolated", "pods cannot reach each other at all")
         if connect("open", guarded):
-            return (
+            return found(
+                "policy-ignored",
                 f"NetworkPolicies are not enforced: pod {self.namespace}/open reached pod {self.namespace}/guarded, which "
-                "a NetworkPolicy admits nothing to (kube-network-policies enforces them on every node)"
+                "a NetworkPolicy admits nothing to (kube-network-policies enforces them on every node)",
             )
-        return ""
+        return None

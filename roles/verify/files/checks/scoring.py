@@ -13,15 +13,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from findings import Finding
+
 LEVELS = (("basic", 0.6), ("root", 0.2), ("prevention", 0.2))
-LEVEL_TITLES = {"none": "-", "basic": "기본 60%", "root": "우수 80%", "prevention": "탁월 100%"}
 
 
 @dataclass
 class Result:
     check: str
     outcome: str  # passed, failed or blocked
-    findings: list[str]
+    findings: list[Finding]
     seconds: float = 0.0
 
 
@@ -30,7 +31,7 @@ class Row:
     """A scenario or a row of the evaluation matrix, scored."""
 
     name: str
-    title: str
+    title: Any  # one text, or one per language
     points: float
     earned: float
     level: str
@@ -43,7 +44,7 @@ class Row:
         return dict(self.__dict__)
 
 
-def score_row(name: str, title: str, points: float, checks: dict[str, list[str]], results: dict[str, Result]) -> Row:
+def score_row(name: str, title: Any, points: float, checks: dict[str, list[str]], results: dict[str, Result]) -> Row:
     earned, level, failed, blocked = 0.0, "none", [], []
     climbing = True
     for level_name, weight in LEVELS:
