@@ -74,3 +74,27 @@ def test_verify_names_the_inventory_that_has_no_control_plane(tmp_path: Path):
     done = playbook(absent, "verify.yml")
     assert done.returncode != 0 and "Traceback" not in done.stdout + done.stderr
     assert f"No control-plane host in the inventory ({absent})" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize(
+    ("playbook_name", "extra", "said"),
+    [
+        ("hint.yml", [], "Name the scenario: -e scenario=<control-plane|networking|storage|deployment>."),
+        ("hint.yml", ["-e", "scenario=dns"], "unknown scenario dns: choose from control-plane, networking, storage, deployment."),
+        ("hint.yml", ["-e", "scenario=storage"], "storage is not broken in this lab: there is nothing to give a hint for"),
+        ("giveup.yml", ["-e", "scenario=storage"], "storage is not broken in this lab: there is nothing to give up"),
+        (
+            "hint.yml",
+            ["-e", "scenario=storage", "-e", "lab_language=ko"],
+            "이 실습 환경에서 storage은(는) 고장난 상태가 아닙니다.",
+        ),
+        ("statement.yml", ["-e", "scenario=storage"], "storage is not broken in this lab"),
+    ],
+)
+def test_a_learners_request_that_cannot_be_served_gets_one_line_and_charges_nothing(
+    unreachable: Path, playbook_name: str, extra: list[str], said: str
+):
+    done = playbook(unreachable / "inventory.yml", playbook_name, *extra)
+    assert done.returncode != 0 and "Traceback" not in done.stdout + done.stderr
+    assert said in " ".join(done.stdout.split()), done.stdout
+    assert not (unreachable / "attempt.json").exists(), "nothing recorded, nothing charged"

@@ -112,7 +112,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     lab = config.stash[LAB]
     results = config.stash[RESULTS]
     settings = lab.settings
-    scored = score(settings.catalog, settings.matrix, results, settings.broken)
+    scored = score(settings.catalog, settings.matrix, results, settings.broken, attempt=settings.attempt)
     scored["criteria"] = criteria(settings.criteria, results)
     scored["causes"] = fold(results, settings.causes)
     scored["unfold"] = settings.unfold
@@ -132,9 +132,3 @@ def write(folder: Path, shown: dict[str, Any], suite: str) -> None:
     (folder / "verify.md").write_text(markdown(shown), encoding="utf-8")
     (folder / "verify.txt").write_text(table(shown), encoding="utf-8")
     (folder / "verify.xml").write_text(junit(shown, suite), encoding="utf-8")
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    report = Path(config.stash[LAB].settings.report_dir) / "verify.txt"
-    if report.exists():
-        terminalreporter.write(report.read_text())

@@ -82,6 +82,8 @@ class Settings:
     instructor_dir: str = ""
     # the JUnit suite's name
     suite: str = "cloudmart-lab"
+    # the learner's attempt (hints bought, scenarios given up or repaired, their statements)
+    attempt: dict[str, Any] = field(default_factory=dict)
 
     @property
     def nodes(self) -> list[str]:

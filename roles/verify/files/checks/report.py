@@ -17,6 +17,8 @@ from scoring import LEVELS, Result
 
 # A learner sees this many symptoms of one check; the rest are counted.
 SYMPTOMS_SHOWN = 4
+# The scenarios' table (texts.yml's words).
+COLUMNS = ("col-scenario", "col-points", "col-level", "col-time", "col-hints", "col-failing")
 
 
 def say(value: Any, language: str) -> str:
@@ -32,6 +34,18 @@ def words(key: str, language: str, **params: Any) -> str:
 
 def level_title(level: str, language: str) -> str:
     return words(f"level-{level}", language)
+
+
+def hints_taken(row: dict[str, Any], language: str) -> str:
+    if not row.get("hints"):
+        return "-"
+    return words("hints", language, count=row["hints"], cost=f"{row['hint_cost']:g}")
+
+
+def attempted(row: dict[str, Any], language: str) -> list[str]:
+    """The level reached (or given up), the time taken and the hints bought, as table cells."""
+    level = words("given-up", language) if row.get("given_up") else level_title(row["level"], language)
+    return [level, time_taken(row, language), hints_taken(row, language)]
 
 
 def time_taken(row: dict[str, Any], language: str) -> str:
@@ -177,12 +191,15 @@ def view(
         ],
         "scenarios": [
             {
-                **{k: row[k] for k in ("name", "points", "earned", "level", "minutes", "time_box")},
+                **{
+                    k: row[k]
+                    for k in ("name", "points", "earned", "level", "minutes", "time_box", "hints", "hint_cost", "given_up")
+                },
                 "title": say(row["title"], language),
                 **(
                     {"still_failing": failing_by_level(row, by_name[row["name"]], language)}
                     if learner
-                    else {"failed": row["failed"], "blocked": row["blocked"]}
+                    else {"failed": row["failed"], "blocked": row["blocked"], "statement": row["statement"]}
                 ),
             }
             for row in scored["scenarios"]
@@ -249,22 +266,17 @@ def table(shown: dict[str, Any]) -> str:
             why = "" if row["met"] or learner else f" ({', '.join(row['failed'] + row['blocked'])})"
             out.append(f"  {pad(mark, 9)}{row['group_title']}: {row['title']}{why}")
         out.append("")
-    rows = [[words(c, language) for c in ("col-scenario", "col-points", "col-level", "col-time", "col-failing")]]
+    rows = [[words(c, language) for c in COLUMNS]]
     for row in shown["scenarios"]:
         failing = row["still_failing"] if learner else ", ".join(row["failed"] + row["blocked"]) or "-"
-        rows.append(
-            [
-                row["name"],
-                f"{row['earned']:g}/{row['points']:g}",
-                level_title(row["level"], language),
-                time_taken(row, language),
-                failing,
-            ]
-        )
+        rows.append([row["name"], f"{row['earned']:g}/{row['points']:g}", *attempted(row, language), failing])
     out += aligned(rows, right=frozenset({1}))
     rows = [[words("matrix", language), words("col-share", language), words("col-level", language)]]
     rows += [[row["title"], f"{row['earned']:g}%", level_title(row["level"], language)] for row in shown["matrix"]]
     out += ["", *aligned(rows, right=frozenset({1}))]
+    if statements := [row for row in shown["scenarios"] if row.get("statement")]:
+        out += ["", words("statements", language)]
+        out += [f"  {row['name']}: {row['statement']}" for row in statements]
     for key in ("still_wrong", "beyond_repairs"):
         if lines := shown[key]:
             out += ["", words(key, language)]
@@ -291,17 +303,17 @@ def markdown(shown: dict[str, Any]) -> str:
             why = "" if row["met"] or learner else f" ({', '.join(row['failed'] + row['blocked'])})"
             out.append(f"- **{mark}** {row['group_title']}: {row['title']}{why}")
         out.append("")
-    columns = [words(c, language) for c in ("col-scenario", "col-points", "col-level", "col-time", "col-failing")]
-    out += ["| " + " | ".join(columns) + " |", "|---|---:|---|---|---|"]
+    out += ["| " + " | ".join(words(c, language) for c in COLUMNS) + " |", "|---|---:|---|---|---|---|"]
     for row in shown["scenarios"]:
         failing = row["still_failing"] if learner else ", ".join(f"`{c}`" for c in row["failed"] + row["blocked"]) or "-"
-        points = f"{row['earned']:g} / {row['points']:g}"
-        out.append(
-            f"| {row['title']} | {points} | {level_title(row['level'], language)} | {time_taken(row, language)} | {failing} |"
-        )
+        cells = [row["title"], f"{row['earned']:g} / {row['points']:g}", *attempted(row, language), failing]
+        out.append("| " + " | ".join(cells) + " |")
     out += ["", f"## {words('matrix', language)}", "", f"| | {words('col-share', language)} | {words('col-level', language)} |"]
     out += ["|---|---:|---|"]
     out += [f"| {row['title']} | {row['earned']:g}% | {level_title(row['level'], language)} |" for row in shown["matrix"]]
+    if statements := [row for row in shown["scenarios"] if row.get("statement")]:
+        out += ["", f"## {words('statements', language)}", ""]
+        out += [f"- **{row['name']}**: {row['statement']}" for row in statements]
     for key in ("still_wrong", "beyond_repairs"):
         if lines := shown[key]:
             out += ["", f"## {words(key, language)}", ""]

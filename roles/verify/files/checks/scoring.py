@@ -39,6 +39,12 @@ class Row:
     blocked: list[str]
     minutes: float | None = None
     time_box: int | None = None
+    # the learner's attempt: hint tiers bought, the points they cost, given up (scored 0)
+    hints: int = 0
+    hint_cost: float = 0.0
+    given_up: bool = False
+    # the learner's root cause and prevention, for the instructor
+    statement: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -62,8 +68,21 @@ def score_row(name: str, title: Any, points: float, checks: dict[str, list[str]]
 
 
 def minutes_since(broken_at: str, now: datetime) -> float:
-    started = datetime.fromisoformat(broken_at.replace("Z", "+00:00"))
-    return round((now - started).total_seconds() / 60, 1)
+    return round((now - parsed(broken_at)).total_seconds() / 60, 1)
+
+
+def parsed(moment: str) -> datetime:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00"))
+
+
+def charge(row: Row, entry: dict[str, Any]) -> None:
+    """What the learner's attempt takes from a scenario's points: every point when given up; each
+    hint tier bought, its share of the points."""
+    row.hints = len(entry.get("hints", []))
+    row.hint_cost = round(row.points * sum(hint["cost_percent"] for hint in entry.get("hints", [])) / 100, 2)
+    row.given_up = bool(entry.get("given_up_at"))
+    row.statement = (entry.get("statement") or {}).get("text")
+    row.earned = 0.0 if row.given_up else round(max(row.earned - row.hint_cost, 0.0), 1)
 
 
 def score(
@@ -72,15 +91,22 @@ def score(
     results: dict[str, Result],
     broken: dict[str, Any],
     now: datetime | None = None,
+    attempt: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Scenarios (their points add up to the score) and the matrix's rows (each a level and a share)."""
+    """Scenarios (their points, less what the learner's hints and give-ups cost, add up to the
+    score) and the matrix's rows (each a level and a share)."""
     now = now or datetime.now(UTC)
+    entries = (attempt or {}).get("scenarios", {})
     scenarios = []
     for scenario in catalog:
         row = score_row(scenario["name"], scenario["title"], scenario["points"], scenario["checks"], results)
         row.time_box = scenario["time_box_minutes"]
+        entry = entries.get(scenario["name"], {})
         if scenario["name"] in broken:
-            row.minutes = minutes_since(broken[scenario["name"]]["broken_at"], now)
+            # the clock stops when verify first saw the scenario repaired
+            until = parsed(entry["repaired_at"]) if entry.get("repaired_at") else now
+            row.minutes = minutes_since(broken[scenario["name"]]["broken_at"], until)
+        charge(row, entry)
         scenarios.append(row)
     rows = []
     for area in matrix:
