@@ -5,7 +5,7 @@ PYTHON := $(VENV)/bin/python
 COLLECTION_LINK := .ansible/collections/ansible_collections/cloudmart/lab
 export VAGRANT_CHECKPOINT_DISABLE := 1
 
-.PHONY: lab test test-extended setup host bundle destroy clean lint unit molecule
+.PHONY: lab test test-extended setup host bundle destroy clean lint unit molecule challenge verify hint giveup reset
 
 lab: setup ## Prepare the host, build or reuse the bundle, vagrant up, print how to reach the lab
 	$(PYTHON) -m cloudmart_lab up
@@ -48,3 +48,18 @@ $(VENV)/.installed: requirements.txt
 $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn ../../../.. $@
+
+challenge: setup ## The timed challenge: start it, or tell the time left (DO=pause or DO=resume; SCENARIOS=a,b)
+	$(VENV)/bin/ansible-playbook challenge.yml $(if $(DO),-e do=$(DO)) $(if $(SCENARIOS),-e scenarios=$(SCENARIOS))
+
+verify: setup ## Check the lab and score the repairs (AUDIENCE=instructor for the diagnoses)
+	$(VENV)/bin/ansible-playbook verify.yml $(if $(AUDIENCE),-e verify_audience=$(AUDIENCE))
+
+hint: setup ## The next hint of a scenario, which costs points (SCENARIO=networking)
+	$(VENV)/bin/ansible-playbook hint.yml -e scenario=$(SCENARIO)
+
+giveup: setup ## Give a scenario up: repaired for you, scored 0 (SCENARIO=storage)
+	$(VENV)/bin/ansible-playbook giveup.yml -e scenario=$(SCENARIO)
+
+reset: setup ## Back to the healthy lab, the challenge and the attempts forgotten
+	$(VENV)/bin/ansible-playbook reset.yml

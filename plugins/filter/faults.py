@@ -35,6 +35,23 @@ def scenario_order(scenarios: list[Scenario], action: str) -> list[Scenario]:
         raise AnsibleFilterError(str(err)) from err
 
 
+def time_boxes(scenarios: list[Scenario], overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Each scenario's name and time box in minutes: the catalog's, unless overrides names it."""
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - {scenario["name"] for scenario in scenarios})
+    if unknown:
+        raise AnsibleFilterError(f"lab_time_boxes names {', '.join(unknown)}, which the challenge does not present")
+    try:
+        return [{"name": s["name"], "minutes": float(overrides.get(s["name"]) or s["time_box_minutes"])} for s in scenarios]
+    except (TypeError, ValueError) as err:
+        raise AnsibleFilterError(f"lab_time_boxes gives minutes as numbers: {err}") from err
+
+
 class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
-        return {"fault_plan": fault_plan, "chosen_scenarios": chosen_scenarios, "scenario_order": scenario_order}
+        return {
+            "fault_plan": fault_plan,
+            "chosen_scenarios": chosen_scenarios,
+            "scenario_order": scenario_order,
+            "time_boxes": time_boxes,
+        }

@@ -8,12 +8,13 @@ learner_attempt module writes it, verify reads it to score and to time."""
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.cloudmart.lab.plugins.module_utils import record_file
+
 Record = dict[str, Any]
-ACTIONS = ("started", "hint", "given_up", "repaired", "statement", "cleared")
+ACTIONS = ("started", "hint", "given_up", "timed_out", "repaired", "statement", "cleared")
 
 
 class AttemptError(ValueError):
@@ -23,20 +24,18 @@ class AttemptError(ValueError):
 def load(path: Path) -> Record:
     """The record, or an empty one when there is none yet."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        record = record_file.read(path, "the lab's attempt record")
+    except record_file.RecordError as err:
+        raise AttemptError(str(err)) from err
+    if record is None:
         return {"scenarios": {}}
-    try:
-        record = json.loads(text)
-    except ValueError as err:
-        raise AttemptError(f"{path} is not the lab's attempt record (not JSON: {err}); remove it to start afresh") from err
     if not isinstance(record, dict) or not isinstance(record.get("scenarios"), dict):
         raise AttemptError(f"{path} is not the lab's attempt record; remove it to start afresh")
     return record
 
 
 def dump(record: Record) -> str:
-    return json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return record_file.dump(record)
 
 
 def apply(record: Record, action: str, scenario: str | None, at: str, **details: Any) -> Record:
@@ -64,6 +63,8 @@ def apply(record: Record, action: str, scenario: str | None, at: str, **details:
             entry["hints"].append({"tier": tier, "at": at, "cost_percent": float(details.get("cost_percent", 0))})
     elif action == "given_up":
         entry.setdefault("given_up_at", at)
+    elif action == "timed_out":
+        entry.setdefault("timed_out_at", at)
     elif action == "repaired":
         entry.setdefault("repaired_at", at)
     elif action == "statement":

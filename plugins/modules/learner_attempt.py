@@ -25,11 +25,12 @@ options:
   action:
     description:
       - C(started) begins the scenario afresh (a new break), C(hint) records tier O(tier) bought at
-        O(cost_percent), C(given_up) and C(repaired) record when, C(statement) keeps O(statement),
+        O(cost_percent), C(given_up), C(timed_out) (a challenge's box ended and the scenario was repaired
+        for the learner) and C(repaired) record when, C(statement) keeps O(statement),
         C(cleared) forgets the scenario (every scenario without O(scenario)).
     type: str
     required: true
-    choices: [started, hint, given_up, repaired, statement, cleared]
+    choices: [started, hint, given_up, timed_out, repaired, statement, cleared]
   scenario:
     description: The scenario's name in the catalog.
     type: str
@@ -79,6 +80,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.cloudmart.lab.plugins.module_utils import record_file
 from ansible_collections.cloudmart.lab.plugins.module_utils.attempt import AttemptError, apply, dump, load
 
 
@@ -89,7 +91,7 @@ def main() -> None:
             "action": {
                 "type": "str",
                 "required": True,
-                "choices": ["started", "hint", "given_up", "repaired", "statement", "cleared"],
+                "choices": ["started", "hint", "given_up", "timed_out", "repaired", "statement", "cleared"],
             },
             "scenario": {"type": "str"},
             "tier": {"type": "int"},
@@ -118,9 +120,7 @@ def main() -> None:
         module.fail_json(msg=str(err))
     changed = after != before
     if changed and not module.check_mode:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(dump(after), encoding="utf-8")
-        path.chmod(0o600)
+        record_file.write(path, after)
     result = {"changed": changed, "record": after}
     if params["scenario"]:
         result["entry"] = after["scenarios"].get(params["scenario"], {})

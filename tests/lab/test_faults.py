@@ -27,7 +27,6 @@ from ansible_collections.cloudmart.lab.plugins.filter.faults import fault_plan
 from ansible_collections.cloudmart.lab.plugins.module_utils import scenario_catalog
 
 CATALOG = scenario_catalog.load()
-ATTEMPT = FAULTS_STATE.with_name("attempt.json")
 pytestmark = pytest.mark.usefixtures("repaired_afterwards")
 API_SCENARIOS = "networking,storage,deployment"
 # Each round's break is killed once part-way (see test_interruptions.py); the next break.yml finishes it.
@@ -225,51 +224,6 @@ def assert_control_plane_found(result: Verification) -> None:
         assert "does not answer" in result.findings(check), result.findings(check)
 
 
-def hint(scenario: str) -> PlaybookRun:
-    run = run_playbook("hint.yml", extravars={"scenario": scenario})
-    assert run.ok, run.failures
-    return run
-
-
-def attempt_of(scenario: str) -> dict[str, Any]:
-    return json.loads(ATTEMPT.read_text())["scenarios"][scenario]
-
-
-def hints_then_give_up_the_control_plane(lab: Cluster) -> None:
-    """With every scenario broken and the API server down: the control plane's hints in order, each
-    recorded with its time and cost; a tier bought before shown again for free; the last tier, chosen
-    from what still fails, changes once the learner repairs one flag over SSH; then giving it up
-    repairs it (and it alone) and scores it 0."""
-    tiers = [" ".join(hint("control-plane").messages) for _ in range(3)]
-    scenario = next(s for s in CATALOG if s["name"] == "control-plane")
-    for tier, said in enumerate(tiers, start=1):
-        assert f"Hint {tier} of 3 for control-plane" in said, said
-    assert " ".join(scenario["hints"][0]["en"].split()) in tiers[0] and " ".join(scenario["hints"][1]["en"].split()) in tiers[1]
-    last_of = {check: " ".join(text["en"].split()) for check, text in scenario["check_hints"].items()}
-    assert last_of["apiserver-etcd-servers"] in tiers[2] and last_of["apiserver-secure-port"] in tiers[2], tiers[2]
-    assert "hints so far cost 8.75 of its 25 points" in tiers[2], tiers[2]
-    bought = attempt_of("control-plane")["hints"]
-    assert [(h["tier"], h["cost_percent"]) for h in bought] == [(1, 0), (2, 10), (3, 25)] and all(h["at"] for h in bought)
-
-    manifest = "/etc/kubernetes/manifests/kube-apiserver.yaml"
-    lab.host(lab.settings.control_plane.name).run_expect([0], f"sed -i 's/--secure-port=[0-9]*/--secure-port=6443/' {manifest}")
-    again = hint("control-plane")
-    said = " ".join(again.messages)
-    assert "bought before: shown again for free" in said and again.changed == 0, said
-    assert last_of["apiserver-etcd-servers"] in said and last_of["apiserver-secure-port"] not in said, said
-
-    gave_up = run_playbook("giveup.yml", extravars={"scenario": "control-plane"})
-    assert gave_up.ok, gave_up.failures
-    said = " ".join(gave_up.messages)
-    assert "control-plane given up: it is repaired for you and scores 0" in said, said
-    assert " ".join(scenario["repair"]["en"][0].split()) in said and " ".join(scenario["debrief"]["en"].split()[:8]) in said
-    assert lab.kubectl("get", "nodes", "--request-timeout=10s", check=False).returncode == 0, "the API server answers"
-    assert endpoints(lab, "backend", "product-service") == [], "networking is still broken"
-    assert lab.core.read_namespaced_persistent_volume_claim("postgres-data", "data").status.phase == "Pending"
-    assert sorted(json.loads(FAULTS_STATE.read_text())) == ["deployment", "networking", "storage"]
-    assert attempt_of("control-plane")["given_up_at"]
-
-
 def test_break_refuses_an_unknown_scenario_and_changes_nothing(lab: Cluster):
     run = playbook("break", scenarios="networking,dns")
     assert not run.ok and run.changed == 0
@@ -351,10 +305,6 @@ def test_break_every_scenario_observe_the_symptoms_then_solve_without_losing_dat
     again = playbook("break", lab_seed)
     assert again.ok and again.changed == 0, f"breaking twice changed: {again.changed_tasks} {again.failures}"
 
-    if lab_seed is None:
-        # one round's learner asks for hints, repairs part of it and gives the control plane up
-        hints_then_give_up_the_control_plane(lab)
-
     solved = playbook("solve")
     assert solved.ok, solved.failures
     lab.wait_until_settled()
@@ -370,13 +320,7 @@ def test_break_every_scenario_observe_the_symptoms_then_solve_without_losing_dat
             NOTES.extend(f"  {app}: {line}" for line in said[-20:])
         eventually(shop.purchase, timeout=120, interval=10, what="a paid purchase once repaired")
     assert json.loads(FAULTS_STATE.read_text()) == {}
-    if lab_seed is None:
-        result = verify()
-        given_up = result.scenario("control-plane")
-        assert (given_up["given_up"], given_up["earned"], result.report["score"]) == (True, 0, 75), result
-        assert all(s["level"] == "prevention" for s in result.report["scenarios"]), "repaired, and the given-up one scores 0"
-    else:
-        assert_full_marks(verify())
+    assert_full_marks(verify())
 
     again = playbook("solve")
     assert again.ok and again.changed == 0, f"solving a repaired lab changed: {again.changed_tasks}"

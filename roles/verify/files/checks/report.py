@@ -17,6 +17,8 @@ from scoring import LEVELS, Result
 
 # A learner sees this many symptoms of one check; the rest are counted.
 SYMPTOMS_SHOWN = 4
+# What either view tells of a scenario, beside its title and what still fails.
+SCENARIO_FIELDS = ("name", "points", "earned", "level", "minutes", "time_box", "hints", "hint_cost", "given_up", "timed_out")
 # The scenarios' table (texts.yml's words).
 COLUMNS = ("col-scenario", "col-points", "col-level", "col-time", "col-hints", "col-failing")
 
@@ -44,7 +46,10 @@ def hints_taken(row: dict[str, Any], language: str) -> str:
 
 def attempted(row: dict[str, Any], language: str) -> list[str]:
     """The level reached (or given up), the time taken and the hints bought, as table cells."""
-    level = words("given-up", language) if row.get("given_up") else level_title(row["level"], language)
+    if row.get("given_up") or row.get("timed_out"):
+        level = words("given-up" if row.get("given_up") else "timed-out", language)
+    else:
+        level = level_title(row["level"], language)
     return [level, time_taken(row, language), hints_taken(row, language)]
 
 
@@ -191,10 +196,7 @@ def view(
         ],
         "scenarios": [
             {
-                **{
-                    k: row[k]
-                    for k in ("name", "points", "earned", "level", "minutes", "time_box", "hints", "hint_cost", "given_up")
-                },
+                **{k: row[k] for k in SCENARIO_FIELDS},
                 "title": say(row["title"], language),
                 **(
                     {"still_failing": failing_by_level(row, by_name[row["name"]], language)}

@@ -43,6 +43,7 @@ class Row:
     hints: int = 0
     hint_cost: float = 0.0
     given_up: bool = False
+    timed_out: bool = False
     # the learner's root cause and prevention, for the instructor
     statement: str | None = None
 
@@ -81,8 +82,10 @@ def charge(row: Row, entry: dict[str, Any]) -> None:
     row.hints = len(entry.get("hints", []))
     row.hint_cost = round(row.points * sum(hint["cost_percent"] for hint in entry.get("hints", [])) / 100, 2)
     row.given_up = bool(entry.get("given_up_at"))
+    # a challenge's box that ended with the scenario repaired for the learner scores like giving up
+    row.timed_out = bool(entry.get("timed_out_at")) and not row.given_up
     row.statement = (entry.get("statement") or {}).get("text")
-    row.earned = 0.0 if row.given_up else round(max(row.earned - row.hint_cost, 0.0), 1)
+    row.earned = 0.0 if row.given_up or row.timed_out else round(max(row.earned - row.hint_cost, 0.0), 1)
 
 
 def score(
