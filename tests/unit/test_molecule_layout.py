@@ -21,7 +21,7 @@ def test_every_role_is_converged_and_tested_by_a_scenario():
         scenario = role
         assert scenario in SCENARIOS, f"no molecule scenario for the {role} role"
         assert list((REPO / "molecule" / scenario / "tests").glob("test_*.py")), f"{scenario} has no testinfra tests"
-    for role in set(ROLES) - {"faults", "platform", "verify"}:
+    for role in set(ROLES) - {"faults", "platform", "verify", "challenge"}:
         assert f"cloudmart.lab.{role}" in converged_by(role)
     assert "playbooks/platform.yml" in converged_by("platform")
     full = yaml.safe_load((REPO / "molecule" / "platform_full" / "molecule.yml").read_text())
@@ -29,6 +29,7 @@ def test_every_role_is_converged_and_tested_by_a_scenario():
     assert full["ansible"]["env"]["MOLECULE_CLOUDMART_PROFILE"] == "full"
     assert "playbooks/verify.yml" in converged_by("verify")
     assert "playbooks/break.yml" in converged_by("faults")
+    assert "playbooks/challenge.yml" in converged_by("challenge")
     assert "playbooks/break.yml" in converged_by("default")
 
 
