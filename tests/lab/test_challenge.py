@@ -1,8 +1,10 @@
 """The learner's timed run on the real lab: challenge.yml presents one scenario at a time; hints
 cost points, the last tier follows what still fails; a repair seen by verify moves the challenge on;
-a box that ends is taken into account at the next call, at the box's end; pause and resume move the
-box's end; giving up repairs one scenario alone and scores it 0; the final report tells each
-scenario's outcome, time, hints and points. (Short time boxes: the test sets them.)"""
+a box that ends is taken into account at the next call, at the box's end (here with lab_box_end=leave:
+the scenario stays broken); pause and resume move the box's end; giving up repairs one scenario
+alone and scores it 0; the final report tells each scenario's outcome, time, hints and points.
+(Short time boxes: the test sets them. A box's end with the scenario repaired for the learner, the
+default, is the clock's unit tests' and the molecule scenario's.)"""
 
 from __future__ import annotations
 
@@ -62,7 +64,7 @@ def test_the_challenge_presents_each_scenario_alone_and_moves_on_to_the_final_re
     values = planned(None)
     tokens = injected_tokens(CATALOG, values)
 
-    started = play("challenge.yml", scenarios=SCENARIOS, lab_time_boxes=BOXES)
+    started = play("challenge.yml", scenarios=SCENARIOS, lab_time_boxes=BOXES, lab_box_end="leave")
     assert "Scenario 1 of 3" in said(started) and broken() == ["control-plane"], said(started)
     assert flat(scenario["control-plane"]["symptoms"]["en"][0]) in said(started)
     assert not found_in(started.output, tokens), "presenting a scenario gives nothing away"
@@ -89,9 +91,9 @@ def test_the_challenge_presents_each_scenario_alone_and_moves_on_to_the_final_re
     deadline = clock("networking")["deadline"]
     time.sleep(max(datetime.fromisoformat(deadline.replace("Z", "+00:00")).timestamp() - time.time(), 0) + 5)
     status = play("challenge.yml")
-    assert f"Time is up for networking (at {deadline} UTC): it is repaired for you" in said(status), said(status)
+    assert f"Time is up for networking (at {deadline} UTC): it stays broken" in said(status), said(status)
     assert clock("networking")["ended_at"] == deadline, "a box's end is recorded at the box's end, not when noticed"
-    assert "Scenario 3 of 3" in said(status) and broken() == ["control-plane", "storage"], said(status)
+    assert "Scenario 3 of 3" in said(status) and broken() == ["control-plane", "networking", "storage"], said(status)
 
     box_end = clock("storage")["deadline"]
     assert "The clock is stopped" in said(play("challenge.yml", do="pause"))
@@ -105,13 +107,18 @@ def test_the_challenge_presents_each_scenario_alone_and_moves_on_to_the_final_re
     assert "storage given up: it is repaired for you and scores 0" in told, told
     assert flat(scenario["storage"]["repair"]["en"][0]) in told
     assert lab.core.read_namespaced_persistent_volume_claim("postgres-data", "data").status.phase == "Bound"
-    assert "The challenge is over: 16.2 / 75 points." in told, told
+    assert broken() == ["control-plane", "networking"] and endpoints(lab, "backend", "product-service") == [], "left as it was"
+    assert "The challenge is over: " in told and "/ 75 points." in told, told
     assert "control-plane: repaired in" in told and "3 hints (-8.75), 16.2 / 25 points" in told, told
-    assert "networking: out of time in 0.2 of 0.2 minutes, 0 hints (-0), 0 / 25 points" in told, told
+    assert "networking: out of time in 0.2 of 0.2 minutes, 0 hints (-0)," in told, told
     assert "storage: given up in" in told, told
     assert all(flat(scenario[name]["debrief"]["en"])[:60] in told for name in ("control-plane", "networking", "storage"))
 
-    play("solve.yml", scenarios="control-plane")  # the record of the scenario the learner repaired
+    repaired = play("hint.yml", scenario="control-plane")
+    assert "control-plane is repaired already: no hint is needed, and nothing was charged." in said(repaired)
+    assert len(json.loads(ATTEMPT.read_text())["scenarios"]["control-plane"]["hints"]) == 3
+
+    play("solve.yml")  # networking, left broken, and the record of the scenario the learner repaired
     assert broken() == []
 
 
