@@ -37,8 +37,8 @@ def test_only_the_missing_network_policies_fail():
 
 
 def test_the_junit_report_agrees():
-    suite = ET.parse(REPORTS / "verify.xml").getroot().find("testsuite")
+    suite = ET.parse(REPORTS / "verify.xml").getroot()
     checks = report()["checks"]
-    assert int(suite.get("tests")) == len(checks)
+    assert suite.tag == "testsuite" and int(suite.get("tests")) == len(checks)
     assert int(suite.get("failures")) == sum(c["outcome"] == "failed" for c in checks)
-    assert (suite.get("errors"), suite.get("skipped")) == ("0", "0")
+    assert not suite.findall("testcase/skipped"), "nothing blocked on a healthy lab"
