@@ -12,7 +12,7 @@ import unicodedata
 from typing import Any
 from xml.etree import ElementTree
 
-from findings import Finding, text
+from findings import Finding, found, text
 from scoring import LEVELS, Result
 
 # A learner sees this many symptoms of one check; the rest are counted.
@@ -147,8 +147,6 @@ def learner_lines(
 
 
 def _no_detail() -> Finding:
-    from findings import found
-
     return found("no-detail", "(no detail)")
 
 
