@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from cloudmart_lab import base_image, bundle, docker, host, node_image, settings, state, vagrant
+from cloudmart_lab import base_image, bundle, docker, host, node_image, preload, settings, state, vagrant
 from cloudmart_lab.bundle import platform
 from cloudmart_lab.errors import LabError
 from cloudmart_lab.paths import cache_dir, state_dir
@@ -78,6 +78,10 @@ def prepare(source: str, progress: Progress, provider: str = "docker") -> state.
         with progress.step("node image"):
             image = node_image.ensure(log)
             progress.say(image)
+        if lab.preload_images:
+            with progress.step("node image with the bundles' images in containerd"):
+                image = preload.ensure(image, [root, *([platform_root] if platform_root else [])], log)
+                progress.say(image)
     prepared = state.LabState(
         bundle_dir=str(root),
         node_image=image,

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from cloudmart_lab.shell import run
 
 
 def image_exists(ref: str) -> bool:
     return subprocess.run(["docker", "image", "inspect", ref], capture_output=True, check=False).returncode == 0
+
+
+def image_config(ref: str) -> dict[str, Any]:
+    """The image's run configuration (its Entrypoint, Cmd, Env and the rest)."""
+    config: dict[str, Any] = json.loads(
+        run(["docker", "image", "inspect", "--format", "{{json .Config}}", ref], what="docker image inspect")
+    )
+    return config
 
 
 def build(

@@ -42,6 +42,9 @@ class Settings:
     platform: bool = True
     # CloudMart's data layer: lite (one instance of each store) or full (replicated, clustered)
     platform_profile: str = "lite"
+    # node containers start with the bundles' images in containerd (preload.py); false: the node
+    # role copies and imports them, as it does on a VM
+    preload_images: bool = True
 
     @property
     def control_plane(self) -> Node:
@@ -109,6 +112,9 @@ def parse(raw: Any, source: str = "settings.yml") -> Settings:
     profile = raw.get("platform_profile", "lite")
     if profile not in PLATFORM_PROFILES:
         raise LabError(f"{source}: platform_profile must be one of {', '.join(PLATFORM_PROFILES)}, not {profile!r}")
+    preload = raw.get("preload_images", True)
+    if not isinstance(preload, bool):
+        raise LabError(f"{source}: preload_images must be true or false, not {preload!r}")
     # CloudMart's requests and its disruption budgets need the capacity of two workers
     if platform and sum(node.role == "worker" for node in nodes) < 2:
         raise LabError(f"{source}: nodes must hold at least two workers to run CloudMart (or set platform: false)")
@@ -126,6 +132,7 @@ def parse(raw: Any, source: str = "settings.yml") -> Settings:
         boxes=dict(raw.get("boxes") or {}),
         platform=platform,
         platform_profile=profile,
+        preload_images=preload,
     )
 
 

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cloudmart_lab import module_utils
 from cloudmart_lab.errors import LabError
-from cloudmart_lab.paths import REPO
 
-# The collection's module_utils file is the one definition of a valid bundle; the toolkit loads it
-# by path because the collection is not an importable package outside Ansible.
-_spec = importlib.util.spec_from_file_location("bundle_manifest", REPO / "plugins" / "module_utils" / "bundle_manifest.py")
-assert _spec is not None and _spec.loader is not None
-rules = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(rules)
+# The collection's module_utils file is the one definition of a valid bundle.
+rules = module_utils.load("bundle_manifest")
 
 
 @dataclass

@@ -79,20 +79,13 @@ imported:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-
-LABEL = "cloudmart.lab/archive-sha256"
-PINNED = "io.cri-containerd.pinned"
-
-
-def normalize(ref: str) -> str:
-    """The full name containerd stores a ref under (docker.io/library/ added as Docker does)."""
-    first, _, rest = ref.partition("/")
-    if not rest:
-        ref = f"docker.io/library/{ref}"
-    elif "." not in first and ":" not in first and first != "localhost":
-        ref = f"docker.io/{ref}"
-    last = ref.rsplit("/", 1)[-1]
-    return ref if ":" in last or "@" in last else f"{ref}:latest"
+from ansible_collections.cloudmart.lab.plugins.module_utils.image_refs import (
+    ARCHIVE_LABEL,
+    CRI_NAMESPACE,
+    label_args,
+    labels_of,
+    normalize,
+)
 
 
 def image_labels(module: AnsibleModule, ctr: str, namespace: str, ref: str) -> dict[str, str] | None:
@@ -100,17 +93,12 @@ def image_labels(module: AnsibleModule, ctr: str, namespace: str, ref: str) -> d
     rc, out, err = module.run_command([ctr, "-n", namespace, "images", "ls", f"name=={ref}"])
     if rc != 0:
         module.fail_json(msg=f"cannot list images in containerd namespace {namespace}: {err.strip() or out.strip()}")
-    for line in out.splitlines()[1:]:
-        fields = line.split()
-        if fields and fields[0] == ref:
-            labels = fields[-1] if len(fields) > 1 else "-"
-            return dict(item.split("=", 1) for item in labels.split(",") if "=" in item)
-    return None
+    return labels_of(out).get(ref)
 
 
 def current_archive(module: AnsibleModule, ctr: str, namespace: str, ref: str) -> str | None:
     labels = image_labels(module, ctr, namespace, ref)
-    return labels.get(LABEL) if labels is not None else None
+    return labels.get(ARCHIVE_LABEL) if labels is not None else None
 
 
 def run_module(module: AnsibleModule) -> dict:
@@ -125,8 +113,8 @@ def run_module(module: AnsibleModule) -> dict:
         "refs": refs,
         "imported": False,
         "diff": {
-            "before": {ref: {LABEL: current} for ref, current in before.items()},
-            "after": {ref: {LABEL: wanted} for ref in refs},
+            "before": {ref: {ARCHIVE_LABEL: current} for ref, current in before.items()},
+            "after": {ref: {ARCHIVE_LABEL: wanted} for ref in refs},
         },
     }
     if not result["changed"] or module.check_mode:
@@ -137,7 +125,7 @@ def run_module(module: AnsibleModule) -> dict:
     for ref in refs:
         if image_labels(module, ctr, namespace, ref) is None:
             module.fail_json(msg=f"archive {params['archive']} does not hold the image {ref}")
-        rc, out, err = module.run_command([ctr, "-n", namespace, "images", "label", ref, f"{LABEL}={wanted}", f"{PINNED}=pinned"])
+        rc, out, err = module.run_command([ctr, "-n", namespace, "images", "label", ref, *label_args(wanted)])
         if rc != 0:
             module.fail_json(msg=f"ctr could not label {ref}: {err.strip() or out.strip()}")
     result["imported"] = True
@@ -151,7 +139,7 @@ def main() -> None:
             "ref": {"type": "str"},
             "refs": {"type": "list", "elements": "str"},
             "sha256": {"type": "str", "required": True},
-            "namespace": {"type": "str", "default": "k8s.io"},
+            "namespace": {"type": "str", "default": CRI_NAMESPACE},
         },
         required_one_of=[("ref", "refs")],
         mutually_exclusive=[("ref", "refs")],

@@ -64,6 +64,22 @@ class Cluster:
             if any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
         }
 
+    def came_up(self, since: float) -> dict[str, float] | None:
+        """Seconds from `since` (a time.time()) until the last node was Ready and until the last system
+        or platform pod was ready, or None when the nodes were there before `since` (a lab reused)."""
+        nodes = self.core.list_node().items
+        if any(node.metadata.creation_timestamp.timestamp() < since for node in nodes):
+            return None
+
+        def ready_at(conditions: list[Any] | None) -> float:
+            return max(c.last_transition_time.timestamp() for c in conditions or [] if c.type == "Ready")
+
+        pods = [pod for ns in (*SYSTEM_NAMESPACES, *PLATFORM_NAMESPACES) for pod in self.core.list_namespaced_pod(ns).items]
+        return {
+            "every node Ready": max(ready_at(node.status.conditions) for node in nodes) - since,
+            "every pod ready": max(ready_at(pod.status.conditions) for pod in pods) - since,
+        }
+
     def unsettled_pods(self) -> list[str]:
         """System and platform pods that are not Running with every container ready."""
         unsettled = []

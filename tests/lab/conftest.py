@@ -34,7 +34,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def lab(pytestconfig: pytest.Config) -> Iterator[Cluster]:
     """`python -m cloudmart_lab up`: builds or reuses the bundle and node image, then vagrant up."""
-    started = time.monotonic()
+    started, wall_clock = time.monotonic(), time.time()
     capture = pytestconfig.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled():  # bringing a lab up takes minutes: show its progress
         done = subprocess.run([sys.executable, "-m", "cloudmart_lab", "up"], cwd=REPO, check=False)
@@ -43,6 +43,9 @@ def lab(pytestconfig: pytest.Config) -> Iterator[Cluster]:
         pytest.fail(f"the lab did not come up (exit {done.returncode}); its output above says why", pytrace=False)
     cluster = Cluster(lab_settings.load(), lab_state.load())
     cluster.wait_until_settled()
+    # kubernetes timestamps have whole seconds: these figures may be up to a second early
+    for what, seconds in (cluster.came_up(wall_clock) or {}).items():
+        TIMINGS[f"lab up: {what}, from the start of make lab"] = seconds
     yield cluster
     cluster.delete_test_namespaces()
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from cloudmart_lab.bundle.manifest import load as load_manifest
+from cloudmart_lab.preload import refs
 from tests.lab.cluster import Cluster
 
 MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
@@ -53,3 +55,30 @@ def test_each_node_has_its_own_cgroup_tree(lab: Cluster):
         cgroups = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
         roots.add(next(line.split(":", 2)[2] for line in cgroups if ":memory:" in line))
     assert len(roots) == len(ids), f"node containers share a memory cgroup: {roots}"
+
+
+def test_preloaded_nodes_hold_every_image_from_its_archive_and_received_no_archive(lab: Cluster):
+    """The node image carried the images (preload_images): each node holds every image it runs,
+    labelled with its archive's checksum in the bundle's manifest, and the node role copied none of
+    the archives (they are what a preloaded node saves)."""
+    if not lab.settings.preload_images:
+        pytest.skip("settings.yml: preload_images is false; the node role copied and imported the images")
+    bundles = [(lab.manifest, "/opt/cloudmart-lab/bundle")]
+    if lab.state.platform_bundle_dir:
+        bundles.append((load_manifest(Path(lab.state.platform_bundle_dir)), "/opt/cloudmart-lab/platform"))
+    for node in lab.settings.nodes:
+        host = lab.host(node.name)
+        listing = host.run_expect([0], "ctr --namespace k8s.io images ls").stdout
+        labels = {ref: found.get("cloudmart.lab/archive-sha256") for ref, found in refs.labels_of(listing).items()}
+        for manifest, stage in bundles:
+            runs = {
+                name: image
+                for name, image in manifest.images.items()
+                if node.role == "control_plane" or not image["control_plane_only"]
+            }
+            wrong = [
+                name for name, image in runs.items() if labels.get(image["ref"]) != manifest.files[image["archive"]]["sha256"]
+            ]
+            assert not wrong, f"{node.name} lacks these images, or holds them from another archive: {wrong}"
+            copied = host.run_expect([0, 1, 2], f"ls {stage}/images").stdout.split()
+            assert not copied, f"{node.name} received archives its containerd held already: {copied}"

@@ -23,11 +23,12 @@ FAKE_CTR = textwrap.dedent("""\
     args = sys.argv[1:]
     namespace, args = args[1], args[2:]
     if args[:2] == ["images", "ls"]:
-        ref = args[2].removeprefix("name==")
+        wanted = [args[2].removeprefix("name==")] if len(args) > 2 else sorted(images)
         print("REF TYPE DIGEST SIZE PLATFORMS LABELS")
-        if ref in images:
-            labels = ",".join(f"{k}={v}" for k, v in images[ref].items()) or "-"
-            print(f"{ref} application/vnd.oci.image.manifest.v1+json sha256:0 1.0MiB linux/amd64 {labels}")
+        for ref in wanted:
+            if ref in images:
+                labels = ",".join(f"{k}={v}" for k, v in images[ref].items()) or "-"
+                print(f"{ref} application/vnd.oci.image.manifest.v1+json sha256:0 1.0 MiB linux/amd64 {labels}")
     elif args[:2] == ["images", "import"]:
         for ref in open(args[2]).read().split():
             images[ref] = {}
@@ -146,3 +147,28 @@ def test_containerd_image_completes_short_refs_as_containerd_stores_them(fake_ct
     )
     fake_ctr["archive"].write_text("localhost/cloudmart-lab/toolbox:bookworm")
     assert _import(fake_ctr, ref="localhost/cloudmart-lab/toolbox:bookworm")["ref"] == "localhost/cloudmart-lab/toolbox:bookworm"
+
+
+def _held(fake_ctr, images):
+    return run_module("cloudmart.lab.containerd_images_info", {"images": images}, env=fake_ctr["env"])
+
+
+def test_containerd_images_info_holds_an_archive_only_with_every_image_from_that_very_archive(fake_ctr):
+    pause = {"ref": "registry.k8s.io/pause:3.10.2", "archive": "images/pause.tar", "sha256": "1" * 64}
+    assert _held(fake_ctr, {"pause": pause})["imported_archives"] == []
+    _import(fake_ctr, sha="1" * 64)
+    held = _held(fake_ctr, {"pause": pause})
+    assert held["running"] and held["imported_archives"] == ["images/pause.tar"] and not held["changed"]
+    rebuilt = {**pause, "sha256": "2" * 64}
+    assert _held(fake_ctr, {"pause": rebuilt})["imported_archives"] == [], "an image from another archive is not held"
+    shared = {"pause": pause, "other": {**pause, "ref": "busybox", "archive": "images/pause.tar"}}
+    assert _held(fake_ctr, shared)["imported_archives"] == [], "one image of the archive is missing"
+
+
+def test_containerd_images_info_holds_nothing_where_containerd_does_not_answer(tmp_path):
+    ctr = tmp_path / "ctr"
+    ctr.write_text("#!/bin/sh\necho 'failed to dial /run/containerd/containerd.sock' >&2\nexit 1\n")
+    ctr.chmod(0o755)
+    images = {"pause": {"ref": "registry.k8s.io/pause:3.10.2", "archive": "images/pause.tar", "sha256": "1" * 64}}
+    held = run_module("cloudmart.lab.containerd_images_info", {"images": images}, env={"PATH": path_with(tmp_path)})
+    assert held["running"] is False and held["imported_archives"] == []
