@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from cloudmart_lab import base_image, bundle, docker, host, node_image, preload, settings, state, vagrant
+from cloudmart_lab import base_image, bundle, docker, host, memory, node_image, preload, settings, state, vagrant
 from cloudmart_lab.bundle import platform
 from cloudmart_lab.errors import LabError
 from cloudmart_lab.paths import cache_dir, state_dir
@@ -137,7 +137,27 @@ def cmd_up(args: argparse.Namespace) -> int:
         vagrant.run(up, what="vagrant up")
     print(progress.summary(), file=sys.stderr)
     if not args.no_provision:
-        print_access(prepared, settings.load())
+        lab = settings.load()
+        print_access(prepared, lab)
+        if args.provider == "docker":
+            print_memory(lab, "just after provisioning")
+    return 0
+
+
+def print_memory(lab: settings.Settings, when: str) -> None:
+    usage = memory.at_rest(lab)
+    if usage:
+        print(f"memory of the node containers {when} (docker stats, median of 3 samples):")
+        print(memory.table(usage))
+
+
+def cmd_memory(args: argparse.Namespace) -> int:
+    lab = settings.load()
+    if not host.docker_running():
+        raise LabError("no Docker engine runs, so no node container either; start the lab with: make lab")
+    if not memory.sample(lab):
+        raise LabError("no node container of this lab runs; start it with: make lab")
+    print_memory(lab, "now")
     return 0
 
 
@@ -242,6 +262,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["build"])
     p.add_argument("names", nargs="*", metavar="NAME", help="an image folder under images/ listed in platform.yml")
     p.set_defaults(func=cmd_platform)
+
+    p = sub.add_parser("memory", help="the memory each node container uses now (docker stats, median of 3 samples)")
+    p.set_defaults(func=cmd_memory)
 
     p = sub.add_parser("clean", help="remove lab node containers, volumes and networks left by any earlier run")
     p.set_defaults(func=cmd_clean)

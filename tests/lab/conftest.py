@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from cloudmart_lab import memory
 from cloudmart_lab import settings as lab_settings
 from cloudmart_lab import state as lab_state
 from cloudmart_lab.paths import REPO
@@ -17,6 +18,9 @@ from cloudmart_lab.runner import run_playbook
 from tests.lab.cluster import Cluster
 
 TIMINGS: dict[str, float] = {}
+# what each node container uses once the lab tests are done (docker stats, median of 3 samples),
+# taken by the teardown test before it destroys the lab
+MEMORY: dict[str, int] = {}
 # what a test tolerated and retried, with what the lab said about it: shown after the run
 NOTES: list[str] = []
 # what break.yml records: a scenario listed here is still broken
@@ -64,6 +68,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("lab timings")
         for what, seconds in TIMINGS.items():
             terminalreporter.write_line(f"{what}: {seconds:.0f}s")
+    if MEMORY:
+        terminalreporter.section("lab memory, after the lab tests (docker stats, median of 3 samples)")
+        terminalreporter.write_line(memory.table(MEMORY))
     if NOTES:
         terminalreporter.section("lab notes")
         for note in NOTES:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 
-from cloudmart_lab import vagrant
+from cloudmart_lab import memory, vagrant
 from cloudmart_lab.paths import REPO
 from tests.lab.cluster import Cluster
+from tests.lab.conftest import MEMORY
 
 
 def docker(*args: str) -> str:
@@ -24,6 +25,8 @@ def test_vagrant_destroy_removes_every_container_network_and_volume(lab: Cluster
     assert volumes and networks
 
     lab.delete_test_namespaces()
+    MEMORY.update(memory.at_rest(lab.settings))
+    assert set(MEMORY) == {node.name for node in lab.settings.nodes}, "docker stats reads every node container"
     vagrant.run(["destroy", "--force"], what="vagrant destroy")
 
     assert docker("ps", "--all", "--quiet", "--filter", checkout).split() == []
