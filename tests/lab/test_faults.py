@@ -18,7 +18,7 @@ from tests.lab.cloudmart import CloudMart
 from tests.lab.cluster import Cluster, eventually
 from tests.lab.conftest import FAULTS_STATE, NOTES
 from tests.lab.interrupted import MOMENTS, assert_written_ahead, interrupt_when, snapshot, start
-from tests.lab.leaks import leaks
+from tests.lab.leaks import found_in, injected_tokens, leaks
 from tests.lab.verification import Verification, verify
 
 sys.path.insert(0, str(REPO / ".ansible" / "collections"))
@@ -33,22 +33,26 @@ API_SCENARIOS = "networking,storage,deployment"
 ROUND_INTERRUPTED = {None: "networking", "learner-07": "control-plane"}
 
 
-def playbook(name: str, lab_seed: str | None = None, **extravars: Any) -> PlaybookRun:
+def playbook(name: str, lab_seed: str | None = None, verbosity: int = 0, **extravars: Any) -> PlaybookRun:
     if lab_seed:
         extravars["lab_seed"] = lab_seed
-    return run_playbook(f"playbooks/{name}.yml", extravars=extravars)
+    return run_playbook(f"playbooks/{name}.yml", extravars=extravars, verbosity=verbosity)
 
 
 def break_in_round(lab: Cluster, lab_seed: str | None, scenarios: str) -> PlaybookRun:
     """break.yml of the chosen scenarios; in the round's interrupted scenario, killed (SIGKILL) at
-    its moment, leaving its record `breaking`, then run again to the end."""
+    its moment, leaving its record `breaking`, then run again to the end, at -v, as a learner
+    curious about what it does would: what it prints names none of the values it injects."""
     moment = MOMENTS[ROUND_INTERRUPTED[lab_seed]]
     if moment.scenario in scenarios.split(","):
         before = snapshot(lab)
         run = start("break.yml", scenarios=scenarios, **({"lab_seed": lab_seed} if lab_seed else {}))
         interrupt_when(run, lambda: moment.happened(lab, before), moment.what)
         assert_written_ahead(moment)
-    return playbook("break", lab_seed, scenarios=scenarios)
+    broken = playbook("break", lab_seed, verbosity=1, scenarios=scenarios)
+    told = found_in(broken.output, injected_tokens(CATALOG, planned(lab_seed)))
+    assert not told, f"break.yml -v gives away {told}"
+    return broken
 
 
 def planned(lab_seed: str | None) -> dict[str, Any]:
