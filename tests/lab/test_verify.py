@@ -175,7 +175,8 @@ def test_each_deployment_fault_is_real_on_its_own_and_each_repair_earns_points(s
 
 
 def test_a_broken_add_on_or_customer_path_fails_the_run_and_names_the_component(settled: Cluster):
-    """Faults no scenario injects, below and around the platform, found in one run: each fails the
+    """Faults no scenario injects, below and around the platform (metrics-server, the storage
+    provisioner, kube-proxy on one node, NetworkPolicy enforcement, a route), found in one run: each fails the
     run (a success criterion unmet) and is named; after the repairs, full marks and every criterion
     met. (Cluster DNS down and a store's Service on a closed port: the test before.)"""
     proxy_less = settled.settings.workers[-1].name
@@ -196,6 +197,8 @@ def test_a_broken_add_on_or_customer_path_fails_the_run_and_names_the_component(
     }
     settled.apps.patch_namespaced_daemon_set("kube-proxy", "kube-system", {"spec": {"template": {"spec": {"affinity": away}}}})
     settled.custom.delete_namespaced_custom_object("gateway.networking.k8s.io", "v1", "frontend", "httproutes", "admin-dashboard")
+    nowhere = {"spec": {"template": {"spec": {"nodeSelector": {"cloudmart.lab/nowhere": "true"}}}}}
+    settled.apps.patch_namespaced_daemon_set("kube-network-policies", "kube-system", nowhere)
     try:
         eventually(
             lambda: (
@@ -222,9 +225,12 @@ def test_a_broken_add_on_or_customer_path_fails_the_run_and_names_the_component(
         assert "the admin dashboard (admin-dashboard) is not reachable through the ingress: GET /admin/" in result.findings(
             "ingress-paths"
         )
+        assert "NetworkPolicies are not enforced" in result.findings("network-policy-enforced")
         lead = first_finding(result)
-        assert any(name in lead for name in ("metrics", "provisioner", "kube-proxy", "admin dashboard")), lead
+        assert any(name in lead for name in ("metrics", "provisioner", "kube-proxy", "admin dashboard", "NetworkPolicies")), lead
     finally:
+        everywhere = {"spec": {"template": {"spec": {"nodeSelector": None}}}}
+        settled.apps.patch_namespaced_daemon_set("kube-network-policies", "kube-system", everywhere)
         scale(settled, "kube-system", "metrics-server", 1)
         scale(settled, "local-path-storage", "local-path-provisioner", 1)
         settled.kubectl(
