@@ -47,6 +47,8 @@ def load(archive: Path, *, log: Path) -> None:
 
 
 NODE_LABEL = "io.cloudmart.lab.node"
+# the checkout whose Vagrantfile made the node (the Vagrantfile sets both labels)
+CHECKOUT_LABEL = "io.cloudmart.lab.checkout"
 
 
 def remove_lab_nodes(log: Path) -> int:

@@ -6,14 +6,13 @@ import re
 import statistics
 import time
 
-from cloudmart_lab.docker import NODE_LABEL
+from cloudmart_lab.docker import CHECKOUT_LABEL, NODE_LABEL
 from cloudmart_lab.paths import REPO
 from cloudmart_lab.settings import Settings
 from cloudmart_lab.shell import run
 
 _UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40, "kB": 10**3, "MB": 10**6, "GB": 10**9}
 _SIZE = re.compile(r"^\s*([0-9.]+)\s*([A-Za-z]+)\s*$")
-CHECKOUT_LABEL = "io.cloudmart.lab.checkout"
 
 
 def parse_size(text: str) -> int:
@@ -48,8 +47,7 @@ def sample(lab: Settings) -> dict[str, int]:
     usage = {}
     for line in stats.splitlines():
         container, used = line.split("\t", 1)
-        name = next(name for full, name in names.items() if full.startswith(container) or container.startswith(full))
-        usage[name] = parse_size(used.split("/", 1)[0])
+        usage[names[container]] = parse_size(used.split("/", 1)[0])  # both print the same short ID
     return usage
 
 
