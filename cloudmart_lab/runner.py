@@ -16,6 +16,8 @@ import ansible_runner
 from cloudmart_lab.paths import REPO
 from cloudmart_lab.progress import format_seconds
 
+LAB_OUTPUT = "cloudmart.lab.lab_output"
+
 
 @dataclass
 class PlaybookRun:
@@ -104,7 +106,13 @@ def run_playbook(
             tags=tags,
             cmdline=cmdline,
             verbosity=verbosity or None,
-            envvars={"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "PATH": _path_with_venv()},
+            envvars={
+                "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+                # ansible-runner puts its own callback in place of ansible.cfg's and prints through
+                # the one named here: the output is then what a person running the playbook sees
+                "ANSIBLE_STDOUT_CALLBACK": LAB_OUTPUT,
+                "PATH": _path_with_venv(),
+            },
             event_handler=_Progress(run, out),
             quiet=True,
             suppress_env_files=True,

@@ -33,6 +33,8 @@ WAITS: dict[str, tuple[str, ...]] = {
     "cluster_healthy": ("namespaces",),
     "rollout_complete": ("namespace", "deployment"),
     "backed_off_pods_restarted": (),
+    "ingress_answers": ("path",),
+    "shop_serves": ("path",),
 }
 ACTIONS = ("break", "solve")
 LEVELS = ("basic", "root", "prevention")

@@ -8,6 +8,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import yaml
+
+from cloudmart_lab.paths import REPO
+
+FAULTS_TASKS = REPO / "roles" / "faults" / "tasks"
+
 # The name that fails to resolve is the symptom itself: a learner sees it with nslookup.
 SHOWN_AS_SYMPTOM = {"dns-nxdomain"}
 
@@ -82,3 +88,23 @@ def leaks(text: str, catalog: list[dict[str, Any]], values: dict[str, Any], inst
     said += [f"diagnosis {d!r}" for d in sorted(diagnoses(instructor_report)) if d in text]
     said += [f"check name {c!r}" for c in found_in(text, check_ids(catalog))]
     return said
+
+
+def task_names_of_kinds() -> set[str]:
+    """The names of the tasks that break, repair and wait for each kind of fault (up to any
+    template in them): each says what a break changes."""
+    names: set[str] = set()
+    for folder in ("kinds", "waits"):
+        for path in sorted((FAULTS_TASKS / folder).glob("*.yml")):
+            for task in yaml.safe_load(path.read_text()) or []:
+                names.add(task["name"].split("{{")[0].strip())
+    return names
+
+
+def tells_the_tasks(output: str, catalog: list[dict[str, Any]]) -> list[str]:
+    """The lines of a learner's run that show a task, an included file, a kind of fault or the
+    name of a task that acts on one: the learner's plays print none (plugins/callback/lab_output.py)."""
+    kinds = {fault["kind"] for scenario in catalog for fault in scenario["faults"]}
+    # a one-word kind ("claim") is also a word of the symptoms: its file's name tells
+    telling = task_names_of_kinds() | {k for k in kinds if "_" in k} | {f"{k}.yml" for k in kinds} | {"TASK [", "included:"}
+    return [line for line in output.splitlines() if any(word in line for word in telling)]

@@ -18,7 +18,7 @@ import pytest
 from cloudmart_lab.runner import PlaybookRun, run_playbook
 from tests.lab.cluster import Cluster, eventually
 from tests.lab.conftest import FAULTS_STATE
-from tests.lab.leaks import found_in, injected_tokens
+from tests.lab.leaks import found_in, injected_tokens, tells_the_tasks
 from tests.lab.test_faults import CATALOG, endpoints, planned
 from tests.lab.verification import verify
 
@@ -68,6 +68,7 @@ def test_the_challenge_presents_each_scenario_alone_and_moves_on_to_the_final_re
     assert "Scenario 1 of 3" in said(started) and broken() == ["control-plane"], said(started)
     assert flat(scenario["control-plane"]["symptoms"]["en"][0]) in said(started)
     assert not found_in(started.output, tokens), "presenting a scenario gives nothing away"
+    assert not tells_the_tasks(started.output, CATALOG), "nor does it name the tasks that broke it"
     assert lab.kubectl("get", "nodes", "--request-timeout=10s", check=False).returncode != 0, "the API server is down"
 
     hints_with_the_api_down_and_one_flag_repaired(lab, scenario["control-plane"])

@@ -18,7 +18,7 @@ from tests.lab.cloudmart import CloudMart
 from tests.lab.cluster import Cluster, eventually
 from tests.lab.conftest import FAULTS_STATE, NOTES
 from tests.lab.interrupted import MOMENTS, assert_written_ahead, interrupt_when, snapshot, start
-from tests.lab.leaks import found_in, injected_tokens, leaks
+from tests.lab.leaks import found_in, injected_tokens, leaks, tells_the_tasks
 from tests.lab.verification import Verification, verify
 
 sys.path.insert(0, str(REPO / ".ansible" / "collections"))
@@ -52,6 +52,7 @@ def break_in_round(lab: Cluster, lab_seed: str | None, scenarios: str) -> Playbo
     broken = playbook("break", lab_seed, verbosity=1, scenarios=scenarios)
     told = found_in(broken.output, injected_tokens(CATALOG, planned(lab_seed)))
     assert not told, f"break.yml -v gives away {told}"
+    assert not tells_the_tasks(broken.output, CATALOG), "break.yml names no task that acts on a fault"
     return broken
 
 
