@@ -35,6 +35,7 @@ WAITS: dict[str, tuple[str, ...]] = {
     "backed_off_pods_restarted": (),
     "ingress_answers": ("path",),
     "shop_serves": ("path",),
+    "watchers_restarted": ("namespace", "daemonset"),
 }
 ACTIONS = ("break", "solve")
 LEVELS = ("basic", "root", "prevention")
