@@ -14,7 +14,20 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from cloudmart_lab import base_image, bundle, docker, host, memory, node_image, preload, settings, state, vagrant
+from cloudmart_lab import (
+    base_image,
+    bundle,
+    docker,
+    host,
+    memory,
+    node_image,
+    preload,
+    settings,
+    state,
+    vagrant,
+    workshop,
+    workshop_inventory,
+)
 from cloudmart_lab.bundle import platform
 from cloudmart_lab.errors import LabError
 from cloudmart_lab.paths import cache_dir, state_dir
@@ -234,6 +247,34 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_workshop_check(args: argparse.Namespace) -> int:
+    """Everything is checked before anything is printed, so a refusal is the one line it says."""
+    plan = workshop.load(args.file)
+    capacity = workshop.capacity(plan, workshop.this_server(plan))
+    ports = [workshop.check_ports_free(plan)] if plan.placement == "one-server" else []
+    print("\n".join([*workshop.summary(plan), *ports, *capacity]))
+    return 0
+
+
+def cmd_workshop_inventory(args: argparse.Namespace) -> int:
+    plan = workshop.load(args.file)
+    inventory_dir = args.output.parent if args.output else workshop_inventory.INVENTORY_DIR
+    data = workshop_inventory.inventory(plan, workshop_inventory.state_root_from(inventory_dir))
+    text = workshop_inventory.to_yaml(data, args.file.name)
+    if not args.output:
+        print(text, end="")
+        return 0
+    try:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text)
+    except OSError as err:
+        raise LabError(f"cannot write the inventory to {args.output}: {err.strerror}") from None
+    print(f"inventory of {len(plan.clusters)} learners' clusters written to {args.output}", file=sys.stderr)
+    # the bundle is this machine's (its path depends on the cache), so the inventory does not name it
+    print("run its playbooks with: -e lab_bundle_dir=$(python -m cloudmart_lab bundle path)", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m cloudmart_lab", description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True)
@@ -268,6 +309,16 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("clean", help="remove lab node containers, volumes and networks left by any earlier run")
     p.set_defaults(func=cmd_clean)
+
+    p = sub.add_parser("workshop", help="check a workshop file (one cluster per learner) or write its inventory")
+    actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("check", help="validate the file, show each learner's share and whether this server holds them")
+    a.add_argument("file", type=Path, metavar="FILE", help="a workshop file (see workshop.example.yml)")
+    a.set_defaults(func=cmd_workshop_check)
+    a = actions.add_parser("inventory", help="write the Ansible inventory of a workshop on existing machines (placement hosts)")
+    a.add_argument("file", type=Path, metavar="FILE", help="a workshop file (see workshop.example.yml)")
+    a.add_argument("-o", "--output", type=Path, help="write it here (best under inventory/) instead of to standard output")
+    a.set_defaults(func=cmd_workshop_inventory)
 
     p = sub.add_parser("destroy", help="remove every node, network and volume of the lab")
     p.add_argument("--provider", default=os.environ.get("VAGRANT_DEFAULT_PROVIDER", "docker"))

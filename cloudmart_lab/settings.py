@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,28 +71,69 @@ def check_kubernetes_version(version: str) -> str:
     return bare
 
 
-def _node(raw: Any, network: ipaddress.IPv4Network, index: int) -> Node:
-    where = f"settings.yml: nodes[{index}]"
-    if not isinstance(raw, dict):
-        raise LabError(f"{where} must be a mapping with name, role, ip, cpus and memory_mib")
-    name, role = str(raw.get("name", "")), raw.get("role")
-    if not _NAME.match(name):
-        raise LabError(f"{where}: name {name!r} must be a lowercase DNS label such as worker-1")
+def is_dns_label(name: str) -> bool:
+    """Whether name can name a node: its hostname, its Kubernetes node and its container."""
+    return bool(_NAME.match(name))
+
+
+def check_role(role: Any, where: str) -> str:
     if role not in ROLES:
         raise LabError(f"{where}: role {role!r} must be one of {', '.join(ROLES)}")
-    try:
-        ip = ipaddress.IPv4Address(str(raw.get("ip")))
-    except ValueError:
-        raise LabError(f"{where}: ip {raw.get('ip')!r} is not an IPv4 address") from None
-    if ip not in network or ip in (network.network_address, network.broadcast_address, network.network_address + 1):
-        raise LabError(f"{where}: ip {ip} must be a host address inside {network} other than {network.network_address + 1}")
+    return str(role)
+
+
+def check_sizes(raw: dict[str, Any], where: str) -> tuple[int, int]:
+    """A node's cpus and memory_mib, as whole numbers."""
     sizes = {}
     for key, least in (("cpus", 1), ("memory_mib", 1024)):
         value = raw.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < least:
             raise LabError(f"{where}: {key} must be a whole number of at least {least}, not {value!r}")
         sizes[key] = value
-    return Node(name, role, str(ip), sizes["cpus"], sizes["memory_mib"])
+    return sizes["cpus"], sizes["memory_mib"]
+
+
+def check_one_control_plane(roles: Iterable[str], source: str) -> None:
+    if sum(role == "control_plane" for role in roles) != 1:
+        raise LabError(f"{source}: nodes must hold exactly one control_plane node")
+
+
+def check_flag(raw: dict[str, Any], key: str, source: str, default: bool = True) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise LabError(f"{source}: {key} must be true or false, not {value!r}")
+    return value
+
+
+def check_platform_profile(raw: dict[str, Any], source: str, default: str = "lite") -> str:
+    profile = raw.get("platform_profile", default)
+    if profile not in PLATFORM_PROFILES:
+        raise LabError(f"{source}: platform_profile must be one of {', '.join(PLATFORM_PROFILES)}, not {profile!r}")
+    return str(profile)
+
+
+def check_workers_for_platform(roles: Iterable[str], platform: bool, source: str) -> None:
+    # CloudMart's requests and its disruption budgets need the capacity of two workers
+    if platform and sum(role == "worker" for role in roles) < 2:
+        raise LabError(f"{source}: nodes must hold at least two workers to run CloudMart (or set platform: false)")
+
+
+def _node(raw: Any, network: ipaddress.IPv4Network, index: int) -> Node:
+    where = f"settings.yml: nodes[{index}]"
+    if not isinstance(raw, dict):
+        raise LabError(f"{where} must be a mapping with name, role, ip, cpus and memory_mib")
+    name = str(raw.get("name", ""))
+    if not is_dns_label(name):
+        raise LabError(f"{where}: name {name!r} must be a lowercase DNS label such as worker-1")
+    role = check_role(raw.get("role"), where)
+    try:
+        ip = ipaddress.IPv4Address(str(raw.get("ip")))
+    except ValueError:
+        raise LabError(f"{where}: ip {raw.get('ip')!r} is not an IPv4 address") from None
+    if ip not in network or ip in (network.network_address, network.broadcast_address, network.network_address + 1):
+        raise LabError(f"{where}: ip {ip} must be a host address inside {network} other than {network.network_address + 1}")
+    cpus, memory_mib = check_sizes(raw, where)
+    return Node(name, role, str(ip), cpus, memory_mib)
 
 
 def parse(raw: Any, source: str = "settings.yml") -> Settings:
@@ -104,20 +146,11 @@ def parse(raw: Any, source: str = "settings.yml") -> Settings:
     except ValueError:
         raise LabError(f"{source}: network.cidr {network_raw.get('cidr')!r} is not a network such as 10.77.0.0/24") from None
     nodes = tuple(_node(item, network, i) for i, item in enumerate(raw.get("nodes") or []))
-    if sum(node.role == "control_plane" for node in nodes) != 1:
-        raise LabError(f"{source}: nodes must hold exactly one control_plane node")
-    platform = raw.get("platform", True)
-    if not isinstance(platform, bool):
-        raise LabError(f"{source}: platform must be true or false, not {platform!r}")
-    profile = raw.get("platform_profile", "lite")
-    if profile not in PLATFORM_PROFILES:
-        raise LabError(f"{source}: platform_profile must be one of {', '.join(PLATFORM_PROFILES)}, not {profile!r}")
-    preload = raw.get("preload_images", True)
-    if not isinstance(preload, bool):
-        raise LabError(f"{source}: preload_images must be true or false, not {preload!r}")
-    # CloudMart's requests and its disruption budgets need the capacity of two workers
-    if platform and sum(node.role == "worker" for node in nodes) < 2:
-        raise LabError(f"{source}: nodes must hold at least two workers to run CloudMart (or set platform: false)")
+    check_one_control_plane((node.role for node in nodes), source)
+    platform = check_flag(raw, "platform", source)
+    profile = check_platform_profile(raw, source)
+    preload = check_flag(raw, "preload_images", source)
+    check_workers_for_platform((node.role for node in nodes), platform, source)
     for attribute in ("name", "ip"):
         values = [getattr(node, attribute) for node in nodes]
         duplicates = sorted({value for value in values if values.count(value) > 1})
