@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import copy
-import os
 import re
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ import yaml
 from cloudmart_lab import settings, workshop, workshop_inventory
 from cloudmart_lab.errors import LabError
 from cloudmart_lab.paths import REPO
+from tests.unit.test_cli_errors import lab_cli
 
 # The shipped settings.yml: the single lab on 10.77.0.0/24, pods on 10.244.0.0/16, services on 10.96.0.0/12.
 LAB = settings.load()
@@ -525,18 +524,6 @@ def test_a_port_another_program_listens_on_is_found_taken(held_on):
 
 
 # ---- the command line
-
-
-def lab_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cloudmart_lab", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        check=False,
-        timeout=60,
-    )
 
 
 def assert_one_line_error(done: subprocess.CompletedProcess[str], *fragments: str) -> None:
