@@ -36,6 +36,7 @@ WAITS: dict[str, tuple[str, ...]] = {
     "ingress_answers": ("path",),
     "shop_serves": ("path",),
     "watchers_restarted": ("namespace", "daemonset"),
+    "static_pods_running": (),
 }
 ACTIONS = ("break", "solve")
 LEVELS = ("basic", "root", "prevention")
