@@ -14,10 +14,13 @@ os.environ.setdefault("ANSIBLE_CONFIG", str(Path(__file__).resolve().parent.pare
 
 
 def _rank(item: pytest.Item) -> int:
-    """Unit and lab tests, then the teardown of the shared lab, then molecule's own nodes."""
+    """The tests that need no cluster (while the shared lab comes up in the background, see
+    tests/lab/conftest.py), the lab tests, the teardown of the lab, then molecule's own nodes."""
     if "tests/molecule/" in str(item.path):
+        return 3
+    if item.path.name == "test_teardown.py":
         return 2
-    return 1 if item.path.name == "test_teardown.py" else 0
+    return 1 if "tests/lab/" in str(item.path) else 0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +12,7 @@ from cloudmart_lab import settings as lab_settings
 from cloudmart_lab import state as lab_state
 from cloudmart_lab.paths import REPO
 from cloudmart_lab.runner import run_playbook
+from tests.lab import bring_up
 from tests.lab.cluster import Cluster
 
 TIMINGS: dict[str, float] = {}
@@ -35,20 +33,37 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.lab)
 
 
+# Started once the tests are collected, if any needs the lab (tests/conftest.py runs the unit tests first)
+BRING_UP: bring_up.BringUp | None = None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    global BRING_UP
+    if not session.config.option.collectonly and any("tests/lab/" in str(item.path) for item in session.items):
+        BRING_UP = bring_up.start()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if BRING_UP is not None:
+        BRING_UP.stop()
+
+
 @pytest.fixture(scope="session")
 def lab(pytestconfig: pytest.Config) -> Iterator[Cluster]:
-    """`python -m cloudmart_lab up`: builds or reuses the bundle and node image, then vagrant up."""
-    started, wall_clock = time.monotonic(), time.time()
+    """`python -m cloudmart_lab up`: builds or reuses the bundle and node image, then vagrant up; begun
+    in the background when the run started, its output shown here once it is done."""
+    started = BRING_UP or bring_up.start()
+    code, seconds = started.wait()
     capture = pytestconfig.pluginmanager.getplugin("capturemanager")
-    with capture.global_and_fixture_disabled():  # bringing a lab up takes minutes: show its progress
-        done = subprocess.run([sys.executable, "-m", "cloudmart_lab", "up"], cwd=REPO, check=False)
-    TIMINGS["lab up (prepare + vagrant up)"] = time.monotonic() - started
-    if done.returncode != 0:
-        pytest.fail(f"the lab did not come up (exit {done.returncode}); its output above says why", pytrace=False)
+    with capture.global_and_fixture_disabled():
+        print(started.output(), flush=True)
+    TIMINGS["lab up (prepare + vagrant up)"] = seconds
+    if code != 0:
+        pytest.fail(f"the lab did not come up (exit {code}); its output above says why", pytrace=False)
     cluster = Cluster(lab_settings.load(), lab_state.load())
     cluster.wait_until_settled()
     # kubernetes timestamps have whole seconds: these figures may be up to a second early
-    for what, seconds in (cluster.came_up(wall_clock) or {}).items():
+    for what, seconds in (cluster.came_up(started.wall_clock) or {}).items():
         TIMINGS[f"lab up: {what}, from the start of make lab"] = seconds
     yield cluster
     cluster.delete_test_namespaces()

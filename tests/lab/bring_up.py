@@ -1,0 +1,69 @@
+"""The shared lab brought up in the background (`python -m cloudmart_lab up`, as `make lab` does)
+while the tests that need no cluster run: bringing it up is mostly waiting on nodes and pods."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cloudmart_lab.paths import REPO
+
+# A run cut short (pytest -x, Ctrl-C) leaves no bring-up behind: it is stopped after this long.
+STOP_SECONDS = 60
+
+
+@dataclass
+class BringUp:
+    process: subprocess.Popen[bytes]
+    log: Path
+    started: float = field(default_factory=time.monotonic)
+    wall_clock: float = field(default_factory=time.time)
+    finished: float | None = None
+
+    def __post_init__(self) -> None:
+        # when it ended, not when a test first waited for it
+        threading.Thread(target=self._note_the_end, daemon=True).start()
+
+    def _note_the_end(self) -> None:
+        self.process.wait()
+        self.finished = time.monotonic()
+
+    def wait(self) -> tuple[int, float]:
+        """The exit code and the seconds the bring-up took."""
+        code = self.process.wait()
+        while self.finished is None:
+            time.sleep(0.1)
+        return code, self.finished - self.started
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def start() -> BringUp:
+    log = Path(tempfile.mkstemp(prefix="lab-up-", suffix=".log")[1])
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cloudmart_lab", "up"],
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # stopped as a whole, vagrant and ansible with it
+        )
+    return BringUp(process, log)
