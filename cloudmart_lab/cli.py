@@ -93,8 +93,11 @@ def prepare(source: str, progress: Progress, provider: str = "docker") -> state.
             progress.say(image)
         if lab.preload_images:
             with progress.step("node image with the bundles' images in containerd"):
-                image = preload.ensure(image, [root, *([platform_root] if platform_root else [])], log)
+                bundles = [root, *([platform_root] if platform_root else [])]
+                image = preload.ensure(image, bundles, log)
                 progress.say(image)
+                for outdated in preload.remove_outdated(bundles, keep=image):
+                    progress.say(f"removed the outdated {outdated}")
     prepared = state.LabState(
         bundle_dir=str(root),
         node_image=image,

@@ -68,3 +68,17 @@ def remove_unused_vagrant_networks(log: Path) -> list[str]:
         if subprocess.run(["docker", "network", "rm", name], capture_output=True, check=False).returncode == 0:
             removed.append(name)
     return removed
+
+
+def remove_images_labelled(label: str, value: str, *, keep: str) -> list[str]:
+    """Remove the images whose label has this value, all but `keep`; an image a container still
+    uses stays (docker refuses to remove it)."""
+    listed = run(
+        ["docker", "image", "ls", "--filter", f"label={label}={value}", "--format", "{{.Repository}}:{{.Tag}}"],
+        what="docker image ls",
+    )
+    removed = []
+    for ref in listed.split():
+        if ref != keep and subprocess.run(["docker", "image", "rm", ref], capture_output=True, check=False).returncode == 0:
+            removed.append(ref)
+    return removed

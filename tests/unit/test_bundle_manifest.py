@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from cloudmart_lab.bundle import manifest as manifest_module
 from cloudmart_lab.bundle.manifest import Manifest, load, sha256_of, verify
 from cloudmart_lab.errors import LabError
 
@@ -56,3 +57,18 @@ def test_no_bundle_says_how_to_make_one(tmp_path):
 def test_sealing_refuses_a_manifest_naming_an_absent_file(tmp_path):
     with pytest.raises(LabError, match="lacks bin/kubeadm"):
         Manifest("1.37.2", "build", "abc", binaries={"kubeadm": "bin/kubeadm"}).seal(tmp_path)
+
+
+def test_a_second_check_reads_no_file_until_one_changes(bundle, monkeypatch):
+    rules = manifest_module.rules
+    verify(bundle)
+    read = []
+    real = rules.sha256_of
+    monkeypatch.setattr(rules, "sha256_of", lambda path: read.append(path) or real(path))
+    verify(bundle)
+    assert read == [], "nothing changed since the full check: sizes, times and inodes say so"
+    altered = bundle / "images" / "pause.tar"
+    altered.write_bytes(b"pause IMAGE")  # same size, a new time
+    with pytest.raises(LabError, match=r"images/pause\.tar does not match its checksum"):
+        verify(bundle)
+    assert str(altered) in read, "a changed file is read again"
