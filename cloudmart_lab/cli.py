@@ -149,8 +149,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     progress = Progress("lab")
     prepared = prepare(_bundle_source(args), progress, args.provider)
     up = ["up", f"--provider={args.provider}"] + (["--no-provision"] if args.no_provision else [])
-    with progress.step(f"vagrant {' '.join(up)}"):
-        vagrant.run(up, what="vagrant up")
+    try:
+        with progress.step(f"vagrant {' '.join(up)}"):
+            vagrant.run(up, what="vagrant up")
+    finally:
+        state.save_run_record(progress.record())
     print(progress.summary(), file=sys.stderr)
     if not args.no_provision:
         lab = settings.load()

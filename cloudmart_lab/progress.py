@@ -23,6 +23,9 @@ class Progress:
     out = sys.stderr
     _steps: list[tuple[str, float, str]] = field(default_factory=list)
     _started: float = field(default_factory=time.monotonic)
+    # when each step began, by the wall clock (a Kubernetes timestamp is compared with it)
+    _began: list[float] = field(default_factory=list)
+    began: float = field(default_factory=time.time)
 
     def say(self, message: str) -> None:
         elapsed = format_seconds(time.monotonic() - self._started)
@@ -33,6 +36,7 @@ class Progress:
         number = len(self._steps) + 1
         counter = f"{number}/{self.total}" if self.total else str(number)
         self.say(f"({counter}) {name} ...")
+        self._began.append(time.time())
         began = time.monotonic()
         outcome = "failed"
         try:
@@ -44,6 +48,7 @@ class Progress:
             self.say(f"({counter}) {name}: {outcome} in {format_seconds(took)}")
 
     def skip(self, name: str, reason: str) -> None:
+        self._began.append(time.time())
         self._steps.append((name, 0.0, reason))
         self.say(f"{name}: {reason}")
 
@@ -52,3 +57,12 @@ class Progress:
         lines = [f"{self.title}: {len(self._steps)} steps in {format_seconds(time.monotonic() - self._started)}"]
         lines += [f"  {name:<{width}}  {format_seconds(took):>7}  {outcome}" for name, took, outcome in self._steps]
         return "\n".join(lines)
+
+    def record(self) -> dict[str, object]:
+        """The steps as data: when the run and each step began (seconds since the epoch), how long
+        each took and how it ended."""
+        steps = [
+            {"name": name, "began": began, "seconds": round(took, 3), "outcome": outcome}
+            for (name, took, outcome), began in zip(self._steps, self._began, strict=True)
+        ]
+        return {"began": self.began, "steps": steps}

@@ -32,6 +32,18 @@ def save(state: LabState) -> Path:
     return path
 
 
+def run_record_file() -> Path:
+    """What the last `python -m cloudmart_lab up` did, step by step (progress.Progress.record)."""
+    return state_dir() / "up.json"
+
+
+def save_run_record(record: dict[str, object]) -> Path:
+    path = run_record_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return path
+
+
 def load() -> LabState:
     try:
         return LabState(**json.loads(state_file().read_text()))

@@ -3,6 +3,7 @@ while the tests that need no cluster run: bringing it up is mostly waiting on no
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -11,9 +12,16 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+from cloudmart_lab import state as lab_state
 from cloudmart_lab.paths import REPO
+from cloudmart_lab.shell import run
+
+# the issue's targets for a warm `make lab` (bundles and node images cached) on the CI machine
+NODES_READY_SECONDS = 90  # from the start of vagrant up
+PODS_READY_SECONDS = 180  # from the start of make lab
 
 # A run cut short (pytest -x, Ctrl-C) leaves no bring-up behind: it is stopped after this long.
 STOP_SECONDS = 60
@@ -67,3 +75,29 @@ def start() -> BringUp:
             start_new_session=True,  # stopped as a whole, vagrant and ansible with it
         )
     return BringUp(process, log)
+
+
+@dataclass(frozen=True)
+class Record:
+    """What `python -m cloudmart_lab up` recorded of its run (.lab/up.json)."""
+
+    began: float  # the run, seconds since the epoch
+    vagrant_up_began: float
+    warm: bool  # nothing was built: the bundles and the node image came from the cache
+
+    @classmethod
+    def load(cls) -> Record:
+        record = json.loads(lab_state.run_record_file().read_text())
+        (vagrant,) = [step for step in record["steps"] if step["name"].startswith("vagrant up")]
+        return cls(record["began"], vagrant["began"], built_before(record["began"]))
+
+
+def built_before(moment: float) -> bool:
+    """Whether every artifact the lab runs from (both bundles, the node image its containers run)
+    existed before `moment`: a run that built one is a cold run."""
+    prepared = lab_state.load()
+    bundles = [Path(folder) / "manifest.json" for folder in (prepared.bundle_dir, prepared.platform_bundle_dir) if folder]
+    if any(path.stat().st_mtime >= moment for path in bundles):
+        return False
+    created = run(["docker", "image", "inspect", "--format", "{{.Created}}", prepared.node_image], what="docker image inspect")
+    return datetime.fromisoformat(created.strip()).timestamp() < moment

@@ -64,11 +64,12 @@ class Cluster:
             if any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
         }
 
-    def came_up(self, since: float) -> dict[str, float] | None:
-        """Seconds from `since` (a time.time()) until the last node was Ready and until the last system
-        or platform pod was ready, or None when the nodes were there before `since` (a lab reused)."""
+    def came_up(self, nodes_since: float, pods_since: float) -> dict[str, float] | None:
+        """Seconds from `nodes_since` (a time.time()) until the last node was Ready, and from
+        `pods_since` until the last system or platform pod was ready; None when the nodes were there
+        before (a lab reused)."""
         nodes = self.core.list_node().items
-        if any(node.metadata.creation_timestamp.timestamp() < since for node in nodes):
+        if any(node.metadata.creation_timestamp.timestamp() < min(nodes_since, pods_since) for node in nodes):
             return None
 
         def ready_at(conditions: list[Any] | None) -> float:
@@ -76,8 +77,8 @@ class Cluster:
 
         pods = [pod for ns in (*SYSTEM_NAMESPACES, *PLATFORM_NAMESPACES) for pod in self.core.list_namespaced_pod(ns).items]
         return {
-            "every node Ready": max(ready_at(node.status.conditions) for node in nodes) - since,
-            "every pod ready": max(ready_at(pod.status.conditions) for pod in pods) - since,
+            "every node Ready": max(ready_at(node.status.conditions) for node in nodes) - nodes_since,
+            "every pod ready": max(ready_at(pod.status.conditions) for pod in pods) - pods_since,
         }
 
     def unsettled_pods(self) -> list[str]:

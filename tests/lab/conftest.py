@@ -16,6 +16,12 @@ from tests.lab import bring_up
 from tests.lab.cluster import Cluster
 
 TIMINGS: dict[str, float] = {}
+# how long this run's lab took to come up, when this run brought it up (None: a lab reused), and
+# whether that was a warm run (nothing built), on which the times are asserted
+CAME_UP: dict[str, float] = {}
+WARM: list[bool] = []
+# when (time.time()) the last pod of this run's bring-up turned ready
+PODS_READY_AT: list[float] = []
 # what each node container uses once the lab tests are done (docker stats, median of 3 samples),
 # taken by the teardown test before it destroys the lab
 MEMORY: dict[str, int] = {}
@@ -62,9 +68,16 @@ def lab(pytestconfig: pytest.Config) -> Iterator[Cluster]:
         pytest.fail(f"the lab did not come up (exit {code}); its output above says why", pytrace=False)
     cluster = Cluster(lab_settings.load(), lab_state.load())
     cluster.wait_until_settled()
+    record = bring_up.Record.load()
     # kubernetes timestamps have whole seconds: these figures may be up to a second early
-    for what, seconds in (cluster.came_up(started.wall_clock) or {}).items():
-        TIMINGS[f"lab up: {what}, from the start of make lab"] = seconds
+    CAME_UP.update(cluster.came_up(nodes_since=record.vagrant_up_began, pods_since=record.began) or {})
+    WARM.append(record.warm)
+    if CAME_UP:
+        PODS_READY_AT.append(record.began + CAME_UP["every pod ready"])
+    if CAME_UP:
+        TIMINGS["lab up: every node Ready, from the start of vagrant up"] = CAME_UP["every node Ready"]
+        TIMINGS["lab up: every pod ready, from the start of make lab"] = CAME_UP["every pod ready"]
+        NOTES.append(f"the lab came up {'warm' if record.warm else 'cold: a bundle or the node image was built'}")
     yield cluster
     cluster.delete_test_namespaces()
 
