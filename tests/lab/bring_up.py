@@ -40,6 +40,8 @@ class BringUp:
     wall_clock: float = field(default_factory=time.time)
     finished: float | None = None
     priority: int | None = None  # the tests' own, given back once the bring-up is done
+    # no other test ran beside it (a run of the lab tests alone): its times are the lab's own
+    alone: bool = True
 
     def __post_init__(self) -> None:
         # when it ended, not when a test first waited for it
@@ -74,7 +76,7 @@ class BringUp:
                 self.process.wait()
 
 
-def start() -> BringUp:
+def start(beside_other_tests: bool = False) -> BringUp:
     log = Path(tempfile.mkstemp(prefix="lab-up-", suffix=".log")[1])
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -85,9 +87,11 @@ def start() -> BringUp:
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # stopped as a whole, vagrant and ansible with it
         )
+    if not beside_other_tests:
+        return BringUp(process, log)
     priority = os.getpriority(os.PRIO_PROCESS, 0)
     os.nice(TESTS_NICENESS)
-    return BringUp(process, log, priority=priority)
+    return BringUp(process, log, priority=priority, alone=False)
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,11 @@ from tests.lab.cluster import Cluster
 
 TIMINGS: dict[str, float] = {}
 # how long this run's lab took to come up, when this run brought it up (None: a lab reused), and
-# whether that was a warm run (nothing built), on which the times are asserted
+# whether that was a warm run (nothing built) with the machine to itself, on which the times and
+# the memory at rest are asserted
 CAME_UP: dict[str, float] = {}
 WARM: list[bool] = []
+ALONE: list[bool] = []
 # when (time.time()) the last pod of this run's bring-up turned ready
 PODS_READY_AT: list[float] = []
 # what each node container uses once the lab tests are done (docker stats, median of 3 samples),
@@ -46,7 +48,7 @@ BRING_UP: bring_up.BringUp | None = None
 def pytest_collection_finish(session: pytest.Session) -> None:
     global BRING_UP
     if not session.config.option.collectonly and any("tests/lab/" in str(item.path) for item in session.items):
-        BRING_UP = bring_up.start()
+        BRING_UP = bring_up.start(beside_other_tests=any("tests/lab/" not in str(item.path) for item in session.items))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -72,12 +74,16 @@ def lab(pytestconfig: pytest.Config) -> Iterator[Cluster]:
     # kubernetes timestamps have whole seconds: these figures may be up to a second early
     CAME_UP.update(cluster.came_up(nodes_since=record.vagrant_up_began, pods_since=record.began) or {})
     WARM.append(record.warm)
+    ALONE.append(started.alone)
     if CAME_UP:
         PODS_READY_AT.append(record.began + CAME_UP["every pod ready"])
     if CAME_UP:
         TIMINGS["lab up: every node Ready, from the start of vagrant up"] = CAME_UP["every node Ready"]
         TIMINGS["lab up: every pod ready, from the start of make lab"] = CAME_UP["every pod ready"]
-        NOTES.append(f"the lab came up {'warm' if record.warm else 'cold: a bundle or the node image was built'}")
+        NOTES.append(
+            f"the lab came up {'warm' if record.warm else 'cold: a bundle or the node image was built'}, "
+            + ("with the machine to itself" if started.alone else "beside the tests that need no cluster")
+        )
     yield cluster
     cluster.delete_test_namespaces()
 

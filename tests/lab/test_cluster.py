@@ -9,7 +9,7 @@ from kubernetes import client
 
 from tests.lab.bring_up import NODES_READY_SECONDS, PODS_READY_SECONDS
 from tests.lab.cluster import Cluster, eventually
-from tests.lab.conftest import CAME_UP, WARM
+from tests.lab.conftest import ALONE, CAME_UP, WARM
 
 MIB = 1024 * 1024
 
@@ -40,12 +40,16 @@ def test_one_control_plane_and_the_workers_are_ready_at_the_pinned_version(lab: 
 
 def test_a_warm_lab_comes_up_in_time(lab: Cluster):
     """Nodes Ready within 90 s of vagrant up starting, every pod ready within 3 minutes of make lab
-    starting, when nothing had to be built first (a cold run's times are reported, not asserted)."""
+    starting, when nothing had to be built first and the bring-up had the machine to itself (`pytest
+    tests/lab`). A cold run's times, and those of a bring-up beside the unit tests (CI's), are
+    reported in the lab timings, not asserted."""
     if not CAME_UP:
         pytest.skip("this run found a lab already up: it has no bring-up to time")
     nodes, pods = CAME_UP["every node Ready"], CAME_UP["every pod ready"]
     if not WARM[0]:
         pytest.skip(f"a cold bring-up (something was built): nodes Ready in {nodes:.0f}s, pods ready in {pods:.0f}s")
+    if not ALONE[0]:
+        pytest.skip(f"a bring-up beside other tests: nodes Ready in {nodes:.0f}s, pods ready in {pods:.0f}s")
     assert nodes <= NODES_READY_SECONDS, f"the last node turned Ready {nodes:.0f}s after vagrant up began"
     assert pods <= PODS_READY_SECONDS, f"the last pod turned ready {pods:.0f}s after make lab began"
 
