@@ -27,6 +27,7 @@ from cloudmart_lab import (
     vagrant,
     workshop,
     workshop_inventory,
+    workshop_up,
 )
 from cloudmart_lab.bundle import platform
 from cloudmart_lab.errors import LabError
@@ -262,6 +263,21 @@ def cmd_workshop_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_workshop_up(args: argparse.Namespace) -> int:
+    """The whole room, or the learners named: checked first (capacity, ports), then brought up."""
+    plan = workshop.load(args.file)
+    if plan.placement != "one-server":
+        raise LabError(
+            f"{args.file}: placement {plan.placement}: the learners' nodes are the room's hosts; run site.yml over its inventory"
+        )
+    clusters = workshop_up.chosen(plan, args.learner or [])
+    print("\n".join([*workshop.capacity(plan, workshop.this_server(plan)), workshop.check_ports_free(plan)]), file=sys.stderr)
+    progress = Progress("workshop")
+    outcomes = workshop_up.bring_up(plan, settings.load(), clusters, args.parallel, progress.say)
+    print("\n".join(workshop_up.summary(outcomes)))
+    return 0 if all(outcome.ok for outcome in outcomes) else 1
+
+
 def cmd_workshop_inventory(args: argparse.Namespace) -> int:
     plan = workshop.load(args.file)
     inventory_dir = args.output.parent if args.output else workshop_inventory.INVENTORY_DIR
@@ -316,11 +332,16 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("clean", help="remove lab node containers, volumes and networks left by any earlier run")
     p.set_defaults(func=cmd_clean)
 
-    p = sub.add_parser("workshop", help="check a workshop file (one cluster per learner) or write its inventory")
+    p = sub.add_parser("workshop", help="a room, one cluster per learner: check its file, bring it up or write its inventory")
     actions = p.add_subparsers(dest="action", required=True)
     a = actions.add_parser("check", help="validate the file, show each learner's share and whether this server holds them")
     a.add_argument("file", type=Path, metavar="FILE", help="a workshop file (see workshop.example.yml)")
     a.set_defaults(func=cmd_workshop_check)
+    a = actions.add_parser("up", help="bring up every learner's cluster on this server (placement one-server), or those named")
+    a.add_argument("file", type=Path, metavar="FILE", help="a workshop file (see workshop.example.yml)")
+    a.add_argument("--learner", action="append", metavar="NAME", help="only this learner (repeat for several)")
+    a.add_argument("--parallel", type=int, default=3, help="clusters brought up at a time after the first (default 3)")
+    a.set_defaults(func=cmd_workshop_up)
     a = actions.add_parser("inventory", help="write the Ansible inventory of a workshop on existing machines (placement hosts)")
     a.add_argument("file", type=Path, metavar="FILE", help="a workshop file (see workshop.example.yml)")
     a.add_argument("-o", "--output", type=Path, help="write it here (best under inventory/) instead of to standard output")

@@ -1,0 +1,67 @@
+"""Bringing up every learner's cluster on one server: the order, the environment each learner's
+bring-up sees, and the summary. The bring-up itself is `python -m cloudmart_lab up`, which the lab
+tests run for real; here a stand-in records what it was given."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from cloudmart_lab import workshop, workshop_up
+from cloudmart_lab.errors import LabError
+from tests.unit.test_workshop import LAB, ONE_SERVER
+
+# records its environment and when it ran, and fails for learner02
+STAND_IN = """
+import json, os, sys, time
+began = time.time()
+time.sleep(0.3)
+print(json.dumps({key: os.environ[key] for key in ("CLOUDMART_LAB_SETTINGS", "CLOUDMART_LAB_STATE", "VAGRANT_DOTFILE_PATH")}
+                 | {"began": began, "ended": time.time()}))
+sys.exit(3 if os.environ["CLOUDMART_LAB_STATE"].endswith("learner02") else 0)
+"""
+
+
+@pytest.fixture
+def room(tmp_path, monkeypatch) -> workshop.Workshop:
+    monkeypatch.setenv("CLOUDMART_LAB_STATE", str(tmp_path))
+    monkeypatch.setattr(workshop_up, "command", lambda: [sys.executable, "-c", STAND_IN])
+    return workshop.parse(ONE_SERVER | {"learners": ["learner01", "learner02", "learner03", "learner04"]}, "workshop.yml", LAB)
+
+
+def test_the_first_learner_goes_alone_then_the_others_side_by_side_each_in_their_own_environment(room, tmp_path):
+    said: list[str] = []
+    outcomes = workshop_up.bring_up(room, LAB, room.clusters, parallel=3, say=said.append)
+    assert [(o.learner, o.code) for o in outcomes] == [("learner01", 0), ("learner02", 3), ("learner03", 0), ("learner04", 0)]
+    runs = {o.learner: json.loads(o.log.read_text()) for o in outcomes}
+    for learner, run in runs.items():
+        folder = tmp_path / "clusters" / learner
+        assert run["CLOUDMART_LAB_STATE"] == str(folder) and run["CLOUDMART_LAB_SETTINGS"] == str(folder / "settings.yml")
+        assert run["VAGRANT_DOTFILE_PATH"] == str(folder / ".vagrant")
+        assert (folder / "settings.yml").is_file(), "written before the bring-up reads it"
+    others = [runs[name] for name in ("learner02", "learner03", "learner04")]
+    assert all(run["began"] >= runs["learner01"]["ended"] for run in others), "the first made the cache the others use"
+    assert max(run["began"] for run in others) < min(run["ended"] for run in others), "the others ran side by side"
+    assert any("learner02: failed (exit 3)" in line for line in said)
+
+
+def test_the_summary_has_a_line_per_learner_and_names_a_failed_one_s_log(room):
+    outcomes = workshop_up.bring_up(room, LAB, room.clusters[:2], parallel=1, say=lambda _: None)
+    lines = workshop_up.summary(outcomes)
+    assert lines[0].split()[0] == "learner01" and lines[0].endswith("up")
+    assert lines[1].split()[0] == "learner02" and lines[1].endswith(f"failed, see {outcomes[1].log}")
+    assert lines[-1] == "1 of 2 learners' clusters up"
+
+
+def test_learners_are_chosen_by_name_in_the_workshop_s_order_and_an_unknown_one_is_refused(room):
+    assert [c.learner for c in workshop_up.chosen(room, ["learner03", "learner01"])] == ["learner01", "learner03"]
+    assert len(workshop_up.chosen(room, [])) == 4, "none named: every learner"
+    with pytest.raises(LabError, match=r"learner9 is not a learner of workshop\.yml; its learners are learner01, learner02"):
+        workshop_up.chosen(room, ["learner9"])
+
+
+def test_at_least_one_at_a_time(room):
+    with pytest.raises(LabError, match="--parallel 0: bring up at least one cluster at a time"):
+        workshop_up.bring_up(room, LAB, room.clusters, parallel=0, say=lambda _: None)
