@@ -266,10 +266,6 @@ def cmd_workshop_check(args: argparse.Namespace) -> int:
 def cmd_workshop_up(args: argparse.Namespace) -> int:
     """The whole room, or the learners named: checked first (capacity, ports), then brought up."""
     plan = workshop.load(args.file)
-    if plan.placement != "one-server":
-        raise LabError(
-            f"{args.file}: placement {plan.placement}: the learners' nodes are the room's hosts; run site.yml over its inventory"
-        )
     clusters = workshop_up.chosen(plan, args.learner or [])
     print("\n".join([*workshop.capacity(plan, workshop.this_server(plan)), workshop.check_ports_free(plan)]), file=sys.stderr)
     progress = Progress("workshop")

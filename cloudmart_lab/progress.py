@@ -21,10 +21,10 @@ class Progress:
     title: str
     total: int = 0
     out = sys.stderr
-    _steps: list[tuple[str, float, str]] = field(default_factory=list)
+    # each step: its name, when it began by the wall clock (a Kubernetes timestamp is compared with
+    # it), the seconds it took and how it ended
+    _steps: list[tuple[str, float, float, str]] = field(default_factory=list)
     _started: float = field(default_factory=time.monotonic)
-    # when each step began, by the wall clock (a Kubernetes timestamp is compared with it)
-    _began: list[float] = field(default_factory=list)
     began: float = field(default_factory=time.time)
 
     def say(self, message: str) -> None:
@@ -36,7 +36,7 @@ class Progress:
         number = len(self._steps) + 1
         counter = f"{number}/{self.total}" if self.total else str(number)
         self.say(f"({counter}) {name} ...")
-        self._began.append(time.time())
+        wall_clock = time.time()
         began = time.monotonic()
         outcome = "failed"
         try:
@@ -44,18 +44,17 @@ class Progress:
             outcome = "done"
         finally:
             took = time.monotonic() - began
-            self._steps.append((name, took, outcome))
+            self._steps.append((name, wall_clock, took, outcome))
             self.say(f"({counter}) {name}: {outcome} in {format_seconds(took)}")
 
     def skip(self, name: str, reason: str) -> None:
-        self._began.append(time.time())
-        self._steps.append((name, 0.0, reason))
+        self._steps.append((name, time.time(), 0.0, reason))
         self.say(f"{name}: {reason}")
 
     def summary(self) -> str:
-        width = max((len(name) for name, _, _ in self._steps), default=0)
+        width = max((len(name) for name, *_ in self._steps), default=0)
         lines = [f"{self.title}: {len(self._steps)} steps in {format_seconds(time.monotonic() - self._started)}"]
-        lines += [f"  {name:<{width}}  {format_seconds(took):>7}  {outcome}" for name, took, outcome in self._steps]
+        lines += [f"  {name:<{width}}  {format_seconds(took):>7}  {outcome}" for name, _, took, outcome in self._steps]
         return "\n".join(lines)
 
     def record(self) -> dict[str, object]:
@@ -63,6 +62,6 @@ class Progress:
         each took and how it ended."""
         steps = [
             {"name": name, "began": began, "seconds": round(took, 3), "outcome": outcome}
-            for (name, took, outcome), began in zip(self._steps, self._began, strict=True)
+            for name, began, took, outcome in self._steps
         ]
         return {"began": self.began, "steps": steps}

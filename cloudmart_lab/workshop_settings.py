@@ -11,7 +11,6 @@ from typing import Any
 import yaml
 
 from cloudmart_lab import settings
-from cloudmart_lab.errors import LabError
 from cloudmart_lab.workshop import LearnerCluster, Workshop
 
 SETTINGS_NAME = "settings.yml"
@@ -19,9 +18,7 @@ HEADER = "# Made by `python -m cloudmart_lab workshop` from {source} for {learne
 
 
 def settings_of(cluster: LearnerCluster, workshop: Workshop, lab: settings.Settings) -> dict[str, Any]:
-    """The learner's settings, in settings.yml's own shape."""
-    if workshop.placement != "one-server":
-        raise LabError(f"{workshop.source}: {cluster.learner}'s nodes are hosts of the room, not containers; use its inventory")
+    """The learner's settings, in settings.yml's own shape (placement one-server: workshop_up.chosen)."""
     return {
         "kubernetes_version": lab.kubernetes_version,
         "network": {"cidr": cluster.network, "pod_cidr": workshop.pod_cidr, "service_cidr": workshop.service_cidr},

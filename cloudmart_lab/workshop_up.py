@@ -43,6 +43,8 @@ def command() -> list[str]:
 
 def chosen(room: Workshop, learners: Sequence[str]) -> tuple[LearnerCluster, ...]:
     """The clusters of these learners (all of them when none is named), in the workshop's order."""
+    if room.placement != "one-server":
+        raise LabError(f"{room.source}: the learners' nodes are the room's hosts, not containers; use its inventory")
     unknown = [name for name in learners if name not in room.learners]
     if unknown:
         raise LabError(f"{unknown[0]} is not a learner of {room.source}; its learners are {', '.join(room.learners)}")

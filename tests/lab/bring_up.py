@@ -118,3 +118,24 @@ def built_before(moment: float) -> bool:
         return False
     created = run(["docker", "image", "inspect", "--format", "{{.Created}}", prepared.node_image], what="docker image inspect")
     return datetime.fromisoformat(created.strip()).timestamp() < moment
+
+
+@dataclass(frozen=True)
+class CameUp:
+    """How this run's bring-up went, in the lab's own terms."""
+
+    nodes_ready: float  # seconds from the start of vagrant up until the last node was Ready
+    pods_ready: float  # seconds from the start of make lab until the last pod was ready
+    pods_ready_at: float  # when that was (time.time())
+    warm: bool  # nothing was built
+    alone: bool  # no other test ran beside it
+
+    @property
+    def asserted(self) -> bool:
+        """Whether its figures are the lab's own, to hold against the targets (else reported only)."""
+        return self.warm and self.alone
+
+    def described(self) -> str:
+        return f"{'warm' if self.warm else 'cold: a bundle or the node image was built'}, " + (
+            "with the machine to itself" if self.alone else "beside the tests that need no cluster"
+        )

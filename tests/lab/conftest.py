@@ -16,14 +16,8 @@ from tests.lab import bring_up
 from tests.lab.cluster import Cluster
 
 TIMINGS: dict[str, float] = {}
-# how long this run's lab took to come up, when this run brought it up (None: a lab reused), and
-# whether that was a warm run (nothing built) with the machine to itself, on which the times and
-# the memory at rest are asserted
-CAME_UP: dict[str, float] = {}
-WARM: list[bool] = []
-ALONE: list[bool] = []
-# when (time.time()) the last pod of this run's bring-up turned ready
-PODS_READY_AT: list[float] = []
+# how this run's bring-up went; empty when the run found a lab already up
+CAME_UP: list[bring_up.CameUp] = []
 # what each node container uses once the lab tests are done (docker stats, median of 3 samples),
 # taken by the teardown test before it destroys the lab
 MEMORY: dict[str, int] = {}
@@ -72,18 +66,13 @@ def lab(pytestconfig: pytest.Config) -> Iterator[Cluster]:
     cluster.wait_until_settled()
     record = bring_up.Record.load()
     # kubernetes timestamps have whole seconds: these figures may be up to a second early
-    CAME_UP.update(cluster.came_up(nodes_since=record.vagrant_up_began, pods_since=record.began) or {})
-    WARM.append(record.warm)
-    ALONE.append(started.alone)
-    if CAME_UP:
-        PODS_READY_AT.append(record.began + CAME_UP["every pod ready"])
-    if CAME_UP:
-        TIMINGS["lab up: every node Ready, from the start of vagrant up"] = CAME_UP["every node Ready"]
-        TIMINGS["lab up: every pod ready, from the start of make lab"] = CAME_UP["every pod ready"]
-        NOTES.append(
-            f"the lab came up {'warm' if record.warm else 'cold: a bundle or the node image was built'}, "
-            + ("with the machine to itself" if started.alone else "beside the tests that need no cluster")
-        )
+    times = cluster.came_up(nodes_since=record.vagrant_up_began, pods_since=record.began)
+    if times:
+        pods = times["every pod ready"]
+        CAME_UP.append(bring_up.CameUp(times["every node Ready"], pods, record.began + pods, record.warm, started.alone))
+        TIMINGS["lab up: every node Ready, from the start of vagrant up"] = CAME_UP[0].nodes_ready
+        TIMINGS["lab up: every pod ready, from the start of make lab"] = pods
+        NOTES.append(f"the lab came up {CAME_UP[0].described()}")
     yield cluster
     cluster.delete_test_namespaces()
 

@@ -9,7 +9,7 @@ from kubernetes import client
 
 from tests.lab.bring_up import NODES_READY_SECONDS, PODS_READY_SECONDS
 from tests.lab.cluster import Cluster, eventually
-from tests.lab.conftest import ALONE, CAME_UP, WARM
+from tests.lab.conftest import CAME_UP
 
 MIB = 1024 * 1024
 
@@ -45,11 +45,10 @@ def test_a_warm_lab_comes_up_in_time(lab: Cluster):
     reported in the lab timings, not asserted."""
     if not CAME_UP:
         pytest.skip("this run found a lab already up: it has no bring-up to time")
-    nodes, pods = CAME_UP["every node Ready"], CAME_UP["every pod ready"]
-    if not WARM[0]:
-        pytest.skip(f"a cold bring-up (something was built): nodes Ready in {nodes:.0f}s, pods ready in {pods:.0f}s")
-    if not ALONE[0]:
-        pytest.skip(f"a bring-up beside other tests: nodes Ready in {nodes:.0f}s, pods ready in {pods:.0f}s")
+    came_up = CAME_UP[0]
+    nodes, pods = came_up.nodes_ready, came_up.pods_ready
+    if not came_up.asserted:
+        pytest.skip(f"a bring-up {came_up.described()}: nodes Ready in {nodes:.0f}s, pods ready in {pods:.0f}s")
     assert nodes <= NODES_READY_SECONDS, f"the last node turned Ready {nodes:.0f}s after vagrant up began"
     assert pods <= PODS_READY_SECONDS, f"the last pod turned ready {pods:.0f}s after make lab began"
 

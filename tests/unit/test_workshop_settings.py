@@ -3,11 +3,8 @@ read for that learner's cluster alone."""
 
 from __future__ import annotations
 
-import pytest
-
 from cloudmart_lab import settings, workshop, workshop_settings
-from cloudmart_lab.errors import LabError
-from tests.unit.test_workshop import LAB, ON_HOSTS, ONE_SERVER
+from tests.unit.test_workshop import LAB, ONE_SERVER
 
 
 def test_each_learner_s_settings_load_as_the_lab_s_and_hold_their_own_cluster(tmp_path, monkeypatch):
@@ -46,9 +43,3 @@ def test_the_environment_points_every_tool_at_the_learner_s_folder_alone(tmp_pat
         "VAGRANT_DOTFILE_PATH": str(tmp_path / "clusters" / "learner01" / ".vagrant"),
     }
     assert all(first[key] != second[key] for key in first), "no setting, state or machine record is shared"
-
-
-def test_learners_on_hosts_have_an_inventory_not_a_settings_file():
-    room = workshop.parse(ON_HOSTS, "workshop.yml", LAB)
-    with pytest.raises(LabError, match="learner01's nodes are hosts of the room, not containers; use its inventory"):
-        workshop_settings.settings_of(room.clusters[0], room, LAB)

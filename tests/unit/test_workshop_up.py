@@ -11,7 +11,7 @@ import pytest
 
 from cloudmart_lab import workshop, workshop_up
 from cloudmart_lab.errors import LabError
-from tests.unit.test_workshop import LAB, ONE_SERVER
+from tests.unit.test_workshop import LAB, ON_HOSTS, ONE_SERVER
 
 # records its environment and when it ran, and fails for learner02
 STAND_IN = """
@@ -65,3 +65,11 @@ def test_learners_are_chosen_by_name_in_the_workshop_s_order_and_an_unknown_one_
 def test_at_least_one_at_a_time(room):
     with pytest.raises(LabError, match="--parallel 0: bring up at least one cluster at a time"):
         workshop_up.bring_up(room, LAB, room.clusters, parallel=0, say=lambda _: None)
+
+
+def test_learners_on_the_room_s_hosts_are_refused_before_anything_is_written(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLOUDMART_LAB_STATE", str(tmp_path))
+    hosts = workshop.parse(ON_HOSTS, "workshop.yml", LAB)
+    with pytest.raises(LabError, match=r"workshop\.yml: the learners' nodes are the room's hosts, not containers"):
+        workshop_up.chosen(hosts, [])
+    assert not (tmp_path / "clusters").exists()
