@@ -4,6 +4,7 @@ themselves run against the real lab in tests/lab/test_verify.py and test_faults.
 from __future__ import annotations
 
 import sys
+import time
 
 from kubernetes import client
 
@@ -15,7 +16,9 @@ sys.path.insert(0, str(REPO / "roles" / "verify" / "files" / "checks"))
 import check_control_plane
 import check_networking
 import check_workloads
+import findings
 import lab
+import probes
 
 flags, probe_url = check_control_plane.flags, check_control_plane.probe_url
 admits, selector_matches = check_networking.admits, check_networking.selector_matches
@@ -96,3 +99,20 @@ def test_errors_are_cut_to_their_gist():
     )
     assert brief(unexpected) == "ssh: connect to host 192.0.2.10 port 22: No route to host"
     assert brief("first line\nlast line\n") == "last line"
+
+
+def test_asking_the_probe_pod_stops_waiting_once_the_probe_that_makes_it_has_failed():
+    """cluster-dns-answers asks its name from the policy probe's pod: when that probe ended without
+    the pod (refused, say), the answer is None at once instead of after the whole patience."""
+    asked = probes.Probes("no-kubeconfig", "no-image")
+    asked.policy.finish(findings.found("probe-failed", "the probe failed: ForbiddenException: (403)"))
+    started = time.monotonic()
+    assert asked.ask(["true"], timeout=60) is None
+    assert time.monotonic() - started < 3
+
+    ready = probes.Probes("no-kubeconfig", "no-image")
+    ready.open_ready.set()
+    ran: list[tuple[str, list[str]]] = []
+    ready._exec = lambda pod, command: ran.append((pod, command)) or "10.96.0.1 kubernetes"  # type: ignore[method-assign]
+    assert ready.ask(["getent", "hosts", "kubernetes"], timeout=60) == "10.96.0.1 kubernetes"
+    assert ran == [("open", ["getent", "hosts", "kubernetes"])]

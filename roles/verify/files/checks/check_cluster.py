@@ -90,7 +90,13 @@ def test_cluster_dns_answers_from_a_pod(lab: Lab) -> None:
     lab.require_api()
     dns = lab.core.read_namespaced_service("kube-dns", "kube-system", _request_timeout=10)
     asked = ["sh", "-c", f"timeout 5 getent hosts {DNS_NAME} || echo UNRESOLVED"]
-    output = lab.probes().ask(asked, timeout=PROBE_PATIENCE)
+    probes = lab.probes()
+    output = probes.ask(asked, timeout=PROBE_PATIENCE)
+    if output is None and probes.policy.problems:
+        raise Blocked(
+            f"the checks' probe pod to ask cluster DNS from could not be made: {probes.policy.problems[0].diagnosis}",
+            Symptom("probe-failed"),
+        )
     if output is None:
         raise Blocked(
             f"the checks' probe pod did not start within {PROBE_PATIENCE}s to ask cluster DNS from",

@@ -113,6 +113,15 @@ class Probes:
                 self.core.delete_namespace(old.metadata.name, _request_timeout=10)
         body = client.V1Namespace(metadata=client.V1ObjectMeta(name=self.namespace, labels=LABEL))
         self.core.create_namespace(body, _request_timeout=10)
+        # The API server admits no pod before its namespace's "default" ServiceAccount exists, which
+        # the controller manager makes; right after the control plane's repair it is still starting,
+        # so every probe pod was refused (403) and the probes failed although pods could run.
+        account = client.V1ServiceAccount(metadata=client.V1ObjectMeta(name="default"))
+        try:
+            self.core.create_namespaced_service_account(self.namespace, account, _request_timeout=10)
+        except ApiException as err:
+            if err.status != 409:  # made by the controller manager first: as good
+                raise
 
     def _pod(self, name: str, command: list[str], *, volume: str | None = None, port: int | None = None) -> None:
         container = client.V1Container(
@@ -168,9 +177,12 @@ class Probes:
         )
 
     def ask(self, command: list[str], timeout: float = PROBE_SECONDS) -> str | None:
-        """Run a command in the probe pod "open" once it is ready (None when it never is)."""
-        if not self.open_ready.wait(timeout):
-            return None
+        """Run a command in the probe pod "open" once it is ready (None when it never is: not
+        within the timeout, or the probe that makes it ended without it)."""
+        deadline = time.monotonic() + timeout
+        while not self.open_ready.wait(1):
+            if self.policy.done.is_set() or time.monotonic() > deadline:
+                return None
         return self._exec("open", command)
 
     # --- the probes -----------------------------------------------------------------------------
