@@ -22,6 +22,7 @@ from cloudmart_lab import (
     memory,
     node_image,
     preload,
+    scoreboard,
     settings,
     state,
     vagrant,
@@ -293,6 +294,18 @@ def cmd_workshop_inventory(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_workshop_scoreboard(args: argparse.Namespace) -> int:
+    return scoreboard.run(
+        args.file,
+        interval=args.interval,
+        bind=args.bind,
+        port=args.port,
+        parallel=args.parallel,
+        language=args.language,
+        inventory=args.inventory,
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m cloudmart_lab", description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True)
@@ -342,6 +355,15 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("file", type=Path, metavar="FILE", help="a workshop file (see workshop.example.yml)")
     a.add_argument("-o", "--output", type=Path, help="write it here (best under inventory/) instead of to standard output")
     a.set_defaults(func=cmd_workshop_inventory)
+    a = actions.add_parser("scoreboard", help="serve the room's scoreboard, verifying every learner on an interval")
+    a.add_argument("file", type=Path, metavar="FILE", help="a workshop file (see workshop.example.yml)")
+    a.add_argument("--interval", type=float, default=60, help="seconds between two verifications of a learner (default 60)")
+    a.add_argument("--bind", default="0.0.0.0", help="the address to serve on (default every address of this machine)")
+    a.add_argument("--port", type=int, default=8080, help="the port to serve on (default 8080)")
+    a.add_argument("--parallel", type=int, default=3, help="learners verified at a time (default 3)")
+    a.add_argument("--language", choices=("en", "ko"), default="en", help="what learners read: en or ko (default en)")
+    a.add_argument("--inventory", type=Path, help="placement hosts: the room's inventory (default inventory/workshop.yml)")
+    a.set_defaults(func=cmd_workshop_scoreboard)
 
     p = sub.add_parser("destroy", help="remove every node, network and volume of the lab")
     p.add_argument("--provider", default=os.environ.get("VAGRANT_DEFAULT_PROVIDER", "docker"))

@@ -88,9 +88,11 @@ def run_playbook(
     tags: str | None = None,
     check: bool = False,
     verbosity: int = 0,
+    env: dict[str, str] | None = None,
     out: Any = sys.stderr,
 ) -> PlaybookRun:
-    """Run a playbook of this repository and return what happened, printing progress as it goes."""
+    """Run a playbook of this repository and return what happened, printing progress as it goes.
+    `env` adds to the playbook's environment (a workshop learner's settings and state folder)."""
     run = PlaybookRun(playbook, "unstarted", -1, 0.0)
     private = Path(tempfile.mkdtemp(prefix="lab-runner-"))
     started = time.monotonic()
@@ -112,6 +114,7 @@ def run_playbook(
                 # the one named here: the output is then what a person running the playbook sees
                 "ANSIBLE_STDOUT_CALLBACK": LAB_OUTPUT,
                 "PATH": _path_with_venv(),
+                **(env or {}),
             },
             event_handler=_Progress(run, out),
             quiet=True,
