@@ -28,12 +28,14 @@ from cloudmart_lab import (
     vagrant,
     workshop,
     workshop_inventory,
+    workshop_runs,
     workshop_up,
 )
 from cloudmart_lab.bundle import platform
 from cloudmart_lab.errors import LabError
 from cloudmart_lab.paths import cache_dir, state_dir
 from cloudmart_lab.progress import Progress
+from cloudmart_lab.workshop_secrets import RoomSecrets
 
 
 def _bundle_source(args: argparse.Namespace) -> str:
@@ -294,6 +296,18 @@ def cmd_workshop_inventory(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_workshop_run(args: argparse.Namespace) -> int:
+    """A playbook for the room, or the learners named; each learner's break with their own seed."""
+    plan = workshop.load(args.file)
+    learners = workshop_runs.selected(workshop_runs.learners_of(plan, args.inventory), args.learner or [], plan.source)
+    extravars = workshop_runs.extra_vars(args.extra or [])
+    seeds = RoomSecrets.of(plan.learners).seeds
+    progress = Progress("workshop")
+    outcomes = workshop_runs.run_for_room(learners, args.playbook, extravars, seeds, args.parallel, progress.say)
+    print("\n".join(workshop_runs.room_summary(outcomes)))
+    return 0 if all(outcome.ok for outcome in outcomes) else 1
+
+
 def cmd_workshop_scoreboard(args: argparse.Namespace) -> int:
     return scoreboard.run(
         args.file,
@@ -355,6 +369,14 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("file", type=Path, metavar="FILE", help="a workshop file (see workshop.example.yml)")
     a.add_argument("-o", "--output", type=Path, help="write it here (best under inventory/) instead of to standard output")
     a.set_defaults(func=cmd_workshop_inventory)
+    a = actions.add_parser("run", help="run one of the lab's playbooks for every learner, or those named, side by side")
+    a.add_argument("file", type=Path, metavar="FILE", help="a workshop file (see workshop.example.yml)")
+    a.add_argument("playbook", choices=workshop_runs.PLAYBOOKS, help="the playbook")
+    a.add_argument("--learner", action="append", metavar="NAME", help="only this learner (repeat for several)")
+    a.add_argument("--parallel", type=int, default=3, help="learners at a time (default 3)")
+    a.add_argument("-e", dest="extra", action="append", metavar="KEY=VALUE", help="an extra variable for every learner's run")
+    a.add_argument("--inventory", type=Path, help="placement hosts: the room's inventory (default inventory/workshop.yml)")
+    a.set_defaults(func=cmd_workshop_run)
     a = actions.add_parser("scoreboard", help="serve the room's scoreboard, verifying every learner on an interval")
     a.add_argument("file", type=Path, metavar="FILE", help="a workshop file (see workshop.example.yml)")
     a.add_argument("--interval", type=float, default=60, help="seconds between two verifications of a learner (default 60)")

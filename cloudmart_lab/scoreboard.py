@@ -13,16 +13,11 @@ from types import FrameType
 
 from cloudmart_lab import workshop, workshop_runs
 from cloudmart_lab.errors import LabError
-from cloudmart_lab.paths import state_dir
-from cloudmart_lab.scoreboard_server import Scoreboard, Tokens, Verifier, serve
+from cloudmart_lab.scoreboard_server import Scoreboard, Verifier, serve
 from cloudmart_lab.scoreboard_store import Store
+from cloudmart_lab.workshop_secrets import RoomSecrets, folder
 
 HISTORY_NAME = "scoreboard.sqlite"
-
-
-def folder() -> Path:
-    """The instructor's records of the workshop: the history and the links' tokens."""
-    return state_dir() / "workshop"
 
 
 def run(
@@ -41,12 +36,12 @@ def run(
         raise LabError(f"--interval {interval:g}: verify each learner at most every 10 seconds")
     learners = workshop_runs.learners_of(room, inventory)
     store = Store(folder() / HISTORY_NAME)
-    tokens = Tokens.of(folder(), room.learners)
+    secrets = RoomSecrets.of(room.learners)
     log = (folder() / "scoreboard.log").open("a", encoding="utf-8")
     board = Scoreboard(
         learners,
         store,
-        tokens,
+        secrets,
         lambda learner, kind, scenario: workshop_runs.act(learner, kind, scenario, language, log),
         language,
         refresh_seconds,
@@ -58,7 +53,7 @@ def run(
     verifier = Verifier(learners, store, lambda learner: workshop_runs.verify(learner, language, log), interval, parallel)
     verifier.start()
     address = socket.gethostname() if bind in ("0.0.0.0", "") else bind
-    print("\n".join(links(f"http://{address}:{port}", tokens)))
+    print("\n".join(links(f"http://{address}:{port}", secrets)))
     print(f"verifying {len(learners)} learners every {interval:g}s; history in {store.path}; Ctrl-C ends", file=sys.stderr)
     _wait_for_the_end()
     verifier.stop()
@@ -67,13 +62,13 @@ def run(
     return 0
 
 
-def links(base: str, tokens: Tokens) -> list[str]:
+def links(base: str, secrets: RoomSecrets) -> list[str]:
     """The projector's, the instructor's and each learner's link."""
-    width = max((len(name) for name in tokens.learners), default=0)
+    width = max((len(name) for name in secrets.tokens), default=0)
     return [
         f"projector:   {base}/",
-        f"instructor:  {base}/instructor/{tokens.instructor}",
-        *(f"  {name:<{width}}  {base}/learner/{token}" for name, token in tokens.learners.items()),
+        f"instructor:  {base}/instructor/{secrets.instructor_token}",
+        *(f"  {name:<{width}}  {base}/learner/{token}" for name, token in secrets.tokens.items()),
     ]
 
 

@@ -8,12 +8,9 @@ reached with a token nobody was given is refused."""
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
@@ -24,37 +21,10 @@ from urllib.parse import parse_qs
 from cloudmart_lab import scoreboard_pages as pages
 from cloudmart_lab.scoreboard_store import Action, Store, Verification
 from cloudmart_lab.workshop_runs import ACTIONS, Learner
+from cloudmart_lab.workshop_secrets import RoomSecrets
 
-TOKENS_NAME = "tokens.json"
 # A form's body is a scenario's name: anything longer is not one.
 LARGEST_BODY = 1024
-
-
-@dataclass(frozen=True)
-class Tokens:
-    """The instructor's token and each learner's, made once per workshop and kept (mode 0600) with
-    the instructor's records: a learner's link opens their own page only."""
-
-    instructor: str
-    learners: dict[str, str]
-
-    @classmethod
-    def of(cls, folder: Path, learners: Sequence[str]) -> Tokens:
-        path = folder / TOKENS_NAME
-        known: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-        made = {name: known.get("learners", {}).get(name) or secrets.token_urlsafe(16) for name in learners}
-        tokens = cls(known.get("instructor") or secrets.token_urlsafe(16), made)
-        folder.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as out:
-            json.dump({"instructor": tokens.instructor, "learners": tokens.learners}, out, indent=2)
-        return tokens
-
-    def learner(self, token: str) -> str | None:
-        return next((name for name, known in self.learners.items() if secrets.compare_digest(known, token)), None)
-
-    def is_instructor(self, token: str) -> bool:
-        return secrets.compare_digest(self.instructor, token)
 
 
 class Scoreboard:
@@ -64,13 +34,13 @@ class Scoreboard:
         self,
         learners: Sequence[Learner],
         store: Store,
-        tokens: Tokens,
+        secrets: RoomSecrets,
         act: Callable[[Learner, str, str], Action],
         language: str = "en",
         refresh_seconds: float = 5,
     ) -> None:
         self.learners = {learner.name: learner for learner in learners}
-        self.store, self.tokens, self.act = store, tokens, act
+        self.store, self.secrets, self.act = store, secrets, act
         self.language, self.refresh_seconds = language, refresh_seconds
 
     @property
@@ -187,7 +157,7 @@ def handler(board: Scoreboard) -> type[BaseHTTPRequestHandler]:
             return self._send(board.take(name, parts[2], scenario).said, "text/plain")
 
         def _instructor(self, token: str, rest: list[str]) -> None:
-            if not board.tokens.is_instructor(token):
+            if not board.secrets.is_instructor(token):
                 return self._refuse(HTTPStatus.FORBIDDEN, "this is not the instructor's link")
             if not rest:
                 title = pages.words(board.language, "instructor-title")
@@ -204,7 +174,7 @@ def handler(board: Scoreboard) -> type[BaseHTTPRequestHandler]:
             return self._refuse(HTTPStatus.NOT_FOUND, "no such page")
 
         def _learner(self, token: str) -> str | None:
-            name = board.tokens.learner(token)
+            name = board.secrets.learner_of(token)
             if name is None:
                 self._refuse(HTTPStatus.FORBIDDEN, "this link opens no learner's page: ask your instructor for yours")
             return name

@@ -7,17 +7,35 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from cloudmart_lab import workshop_settings
+from cloudmart_lab.errors import LabError
+from cloudmart_lab.progress import format_seconds
 from cloudmart_lab.runner import PlaybookRun, run_playbook
 from cloudmart_lab.scoreboard_store import Action, Verification, now
 from cloudmart_lab.workshop import Workshop
 
 SINGLE_LAB_INVENTORY = "inventory/vagrant.yml"
 ACTIONS = {"hint": "hint.yml", "giveup": "giveup.yml"}
+# The lab's playbooks an instructor runs for the room (`workshop run`).
+PLAYBOOKS = (
+    "site.yml",
+    "break.yml",
+    "challenge.yml",
+    "verify.yml",
+    "hint.yml",
+    "giveup.yml",
+    "statement.yml",
+    "solve.yml",
+    "reset.yml",
+)
+# Those that break: each learner's own lab_seed picks their variant of every fault.
+SEEDED = ("break.yml", "challenge.yml")
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,91 @@ def learners_of(room: Workshop, hosts_inventory: Path | None = None) -> list[Lea
         ]
     inventory = str(hosts_inventory or "inventory/workshop.yml")
     return [Learner(c.learner, c.state_folder, inventory, limit=f"cluster_{c.learner}") for c in room.clusters]
+
+
+@dataclass(frozen=True)
+class RoomRun:
+    """One learner's run of a playbook for the room."""
+
+    learner: str
+    run: PlaybookRun
+    log: Path
+
+    @property
+    def ok(self) -> bool:
+        return self.run.ok
+
+
+def run_for_room(
+    learners: Sequence[Learner],
+    playbook: str,
+    extravars: dict[str, Any],
+    seeds: dict[str, str],
+    parallel: int,
+    say: Callable[[str], None],
+) -> list[RoomRun]:
+    """The playbook for each learner, `parallel` at a time, each one's output in a log in their
+    folder; a learner whose run fails (a cluster refused as unhealthy, say) holds nobody else up."""
+    if playbook not in PLAYBOOKS:
+        raise LabError(f"{playbook} is not one of the lab's playbooks a room runs: {', '.join(PLAYBOOKS)}")
+    if parallel < 1:
+        raise LabError(f"--parallel {parallel}: run at least one learner's playbook at a time")
+
+    def one(learner: Learner) -> RoomRun:
+        log = learner.state / f"{Path(playbook).stem}.log"
+        seeded = {"lab_seed": seeds[learner.name]} if playbook in SEEDED else {}
+        learner.state.mkdir(parents=True, exist_ok=True)
+        with log.open("w", encoding="utf-8") as out:
+            run = play(learner, playbook, {**extravars, **seeded}, out)
+        outcome = RoomRun(learner.name, run, log)
+        say(
+            f"{learner.name}: {playbook} "
+            + ("done" if outcome.ok else f"failed: {why(outcome)}")
+            + f" in {format_seconds(run.seconds)}"
+        )
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        return list(pool.map(one, learners))
+
+
+def why(outcome: RoomRun) -> str:
+    return _refusal(outcome.run.failures[0]) if outcome.run.failures else f"ended {outcome.run.status} (see {outcome.log})"
+
+
+def room_summary(outcomes: Sequence[RoomRun]) -> list[str]:
+    """One line per learner, then the count."""
+    width = max((len(outcome.learner) for outcome in outcomes), default=0)
+    lines = [
+        f"  {o.learner:<{width}}  {format_seconds(o.run.seconds):>7}  " + ("done" if o.ok else f"failed: {why(o)} (log: {o.log})")
+        for o in outcomes
+    ]
+    failed = sum(not outcome.ok for outcome in outcomes)
+    lines.append(f"{len(outcomes) - failed} of {len(outcomes)} learners done")
+    return lines
+
+
+def selected(learners: Sequence[Learner], names: Sequence[str], source: str) -> list[Learner]:
+    """These learners (all when none is named), in the workshop's order; an unknown name refused."""
+    known = [learner.name for learner in learners]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise LabError(f"{unknown[0]} is not a learner of {source}; its learners are {', '.join(known)}")
+    return [learner for learner in learners if not names or learner.name in names]
+
+
+def extra_vars(pairs: Sequence[str]) -> dict[str, Any]:
+    """-e KEY=VALUE pairs; a value in JSON (a number, a list, a mapping) is taken as such."""
+    found: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise LabError(f"-e {pair}: give extra variables as KEY=VALUE")
+        try:
+            found[key] = json.loads(value) if value[:1] in "[{0123456789-" or value in ("true", "false") else value
+        except ValueError:
+            found[key] = value
+    return found
 
 
 def play(learner: Learner, playbook: str, extravars: dict[str, Any], log: TextIO) -> PlaybookRun:

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from cloudmart_lab.scoreboard_server import Scoreboard, Tokens, serve
+from cloudmart_lab.scoreboard_server import Scoreboard, serve
 from cloudmart_lab.scoreboard_store import Action, Store, Verification
 from cloudmart_lab.workshop_runs import Learner
+from cloudmart_lab.workshop_secrets import RoomSecrets
 from tests.browser import Browser
 
 REFRESH_SECONDS = 1
@@ -39,7 +40,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Scoreboard]]:
     def act(learner: Learner, kind: str, scenario: str) -> Action:
         return Action(learner.name, "2026-12-05T10:00:00Z", kind, scenario, f"Hint 1 of 3 for {scenario}: look at the endpoints")
 
-    board = Scoreboard(learners, store, Tokens.of(tmp_path, ["ann", "ben"]), act, refresh_seconds=REFRESH_SECONDS)
+    board = Scoreboard(learners, store, RoomSecrets.of(["ann", "ben"], tmp_path), act, refresh_seconds=REFRESH_SECONDS)
     server = serve(board, "127.0.0.1", 0)
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", board
@@ -71,7 +72,7 @@ def test_the_three_pages_change_without_a_reload_and_the_learner_sees_no_diagnos
     board.store.add(Verification.scored("ann", *views(0, "none", failing=True), at="2026-12-05T10:00:00Z"))
     board.store.add(Verification.scored("ben", *views(15, "basic", failing=True), at="2026-12-05T10:00:02Z"))
 
-    browser.open(f"{base}/learner/{board.tokens.learners['ann']}")
+    browser.open(f"{base}/learner/{board.secrets.tokens['ann']}")
     browser.evaluate("window.openedOnce = true")
     page = browser.text()
     assert "GET /shop/api/products answers 503" in page and DIAGNOSIS not in page and "services-have-endpoints" not in page
@@ -87,7 +88,7 @@ def test_the_three_pages_change_without_a_reload_and_the_learner_sees_no_diagnos
     assert until(lambda: "Hint 1 of 3 for networking" in browser.text("#said"), 5), browser.text("#said")
     print(f"learner's page after: {browser.screenshot('scoreboard-learner-after')}")
 
-    browser.open(f"{base}/instructor/{board.tokens.instructor}")
+    browser.open(f"{base}/instructor/{board.secrets.instructor_token}")
     instructor = browser.text()
     assert DIAGNOSIS in instructor and "ann" in instructor and "ben" in instructor
     assert browser.evaluate("document.querySelectorAll('svg.plot polyline').length") == 2, "a line per learner"

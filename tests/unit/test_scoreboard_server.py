@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import socket
 import subprocess
@@ -23,9 +22,10 @@ from pathlib import Path
 import pytest
 
 from cloudmart_lab.paths import REPO
-from cloudmart_lab.scoreboard_server import Scoreboard, Tokens, Verifier, serve
+from cloudmart_lab.scoreboard_server import Scoreboard, Verifier, serve
 from cloudmart_lab.scoreboard_store import Action, Store, Verification
 from cloudmart_lab.workshop_runs import Learner
+from cloudmart_lab.workshop_secrets import RoomSecrets
 
 LEARNERS = ("ann", "ben", "cat")
 
@@ -47,7 +47,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Scoreboard, list[tuple[str, st
         taken.append((learner.name, kind, scenario))
         return Action(learner.name, "2026-12-05T10:00:00Z", kind, scenario, f"{kind} for {learner.name}'s {scenario}")
 
-    board = Scoreboard(learners, store, Tokens.of(tmp_path, LEARNERS), act, refresh_seconds=1)
+    board = Scoreboard(learners, store, RoomSecrets.of(LEARNERS, tmp_path), act, refresh_seconds=1)
     server = serve(board, "127.0.0.1", 0)
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", board, taken
@@ -68,17 +68,17 @@ def test_each_page_behind_its_token_and_a_wrong_one_refused(served):
     base, board, _ = served
     board.store.add(Verification.scored("ann", view(15, "learner"), view(15, "instructor")))
     board.store.add(Verification.scored("ben", view(25, "learner"), view(25, "instructor")))
-    tokens = board.tokens
+    secrets = board.secrets
 
     status, projector = get(base + "/")
     assert status == 200 and "ben" in projector and "25 / 25" in projector and "instructors read" not in projector
-    status, instructor = get(f"{base}/instructor/{tokens.instructor}")
+    status, instructor = get(f"{base}/instructor/{secrets.instructor_token}")
     assert status == 200 and "instructor: what instructors read" in instructor
-    status, ann = get(f"{base}/learner/{tokens.learners['ann']}")
+    status, ann = get(f"{base}/learner/{secrets.tokens['ann']}")
     assert status == 200 and "learner: what learners read" in ann and "instructors read" not in ann
     assert "ben" not in ann, "a learner's page shows that learner alone"
 
-    assert get(f"{base}/instructor/{tokens.learners['ann']}")[0] == 403, "a learner's token is not the instructor's"
+    assert get(f"{base}/instructor/{secrets.tokens['ann']}")[0] == 403, "a learner's token is not the instructor's"
     assert get(f"{base}/learner/not-a-token")[0] == 403
     assert get(f"{base}/learner/not-a-token/board")[0] == 403
     assert get(f"{base}/learner")[0] == 404, "no token at all"
@@ -87,7 +87,7 @@ def test_each_page_behind_its_token_and_a_wrong_one_refused(served):
 
 def test_the_learners_buttons_act_for_that_learner_only(served):
     base, board, taken = served
-    token = board.tokens.learners["cat"]
+    token = board.secrets.tokens["cat"]
     status, said = get(f"{base}/learner/{token}/hint", data=b"scenario=storage")
     assert (status, said) == (200, "hint for cat's storage")
     assert get(f"{base}/learner/{token}/giveup", data=b"scenario=networking")[0] == 200
@@ -103,23 +103,13 @@ def test_the_history_exports_as_csv_for_the_instructor(served):
     base, board, _ = served
     board.store.add(Verification.scored("ann", view(5, "learner"), view(5, "instructor")))
     board.store.add(Verification.failed("ben", "ben-cp does not answer over SSH"))
-    status, text = get(f"{base}/instructor/{board.tokens.instructor}/history.csv")
+    status, text = get(f"{base}/instructor/{board.secrets.instructor_token}/history.csv")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert status == 200 and [(r["learner"], r["score"], r["problem"]) for r in rows] == [
         ("ann", "5.0", ""),
         ("ben", "", "ben-cp does not answer over SSH"),
     ]
     assert get(f"{base}/instructor/wrong/history.csv")[0] == 403
-
-
-def test_the_tokens_are_kept_for_the_room_and_private(tmp_path: Path):
-    first = Tokens.of(tmp_path, ["ann", "ben"])
-    again = Tokens.of(tmp_path, ["ann", "ben", "dan"])
-    assert again.instructor == first.instructor and again.learners["ann"] == first.learners["ann"]
-    assert len(set(again.learners.values())) == 3, "a late learner gets a token of their own"
-    assert (tmp_path / "tokens.json").stat().st_mode & 0o777 == 0o600
-    assert json.loads((tmp_path / "tokens.json").read_text())["learners"]["dan"] == again.learners["dan"]
-    assert again.learner(again.learners["ben"]) == "ben" and again.learner("ben") is None
 
 
 def test_the_verifier_verifies_every_learner_each_round_and_survives_a_broken_one(tmp_path: Path):
