@@ -27,6 +27,8 @@ from cloudmart_lab import (
     state,
     vagrant,
     workshop,
+    workshop_end,
+    workshop_handout,
     workshop_inventory,
     workshop_runs,
     workshop_up,
@@ -308,6 +310,36 @@ def cmd_workshop_run(args: argparse.Namespace) -> int:
     return 0 if all(outcome.ok for outcome in outcomes) else 1
 
 
+def cmd_workshop_handout(args: argparse.Namespace) -> int:
+    """Each learner's folder to hand out, made from their cluster's state."""
+    plan = workshop.load(args.file)
+    address = args.address or workshop_handout.server_address()
+    board = args.scoreboard_url or f"http://{address}:{workshop_handout.DEFAULT_SCOREBOARD_PORT}"
+    handouts = workshop_handout.make_all(plan, address, board)
+    print(workshop_handout.listing(handouts))
+    return 0
+
+
+def cmd_workshop_freeze(args: argparse.Namespace) -> int:
+    plan = workshop.load(args.file)
+    folders = {learner.name: learner.state for learner in workshop_runs.learners_of(plan, args.inventory)}
+    final = workshop_end.freeze(plan, folders)
+    print("\n".join(final.table))
+    print(f"frozen at {final.at}; the final table, the history and each learner's report are in {final.folder}", file=sys.stderr)
+    return 0
+
+
+def cmd_workshop_down(args: argparse.Namespace) -> int:
+    """Remove the learners' clusters (placement one-server); their records stay."""
+    plan = workshop.load(args.file)
+    clusters = workshop_up.chosen(plan, args.learner or [])
+    progress = Progress("workshop")
+    removed = workshop_end.down(clusters, progress.say)
+    failed = [outcome.learner for outcome in removed if not outcome.ok]
+    print(f"{len(removed) - len(failed)} of {len(removed)} learners' clusters removed")
+    return 1 if failed else 0
+
+
 def cmd_workshop_scoreboard(args: argparse.Namespace) -> int:
     return scoreboard.run(
         args.file,
@@ -377,6 +409,19 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("-e", dest="extra", action="append", metavar="KEY=VALUE", help="an extra variable for every learner's run")
     a.add_argument("--inventory", type=Path, help="placement hosts: the room's inventory (default inventory/workshop.yml)")
     a.set_defaults(func=cmd_workshop_run)
+    a = actions.add_parser("handout", help="make each learner's folder to hand out: kubeconfig, SSH key, links, a sheet")
+    a.add_argument("file", type=Path, metavar="FILE", help="a workshop file (see workshop.example.yml)")
+    a.add_argument("--address", help="the address learners reach this server at (default: its first, as hostname -I lists)")
+    a.add_argument("--scoreboard-url", help="the scoreboard's address for learners (default http://ADDRESS:8080)")
+    a.set_defaults(func=cmd_workshop_handout)
+    a = actions.add_parser("freeze", help="freeze the scores: the final table, the history and each learner's report")
+    a.add_argument("file", type=Path, metavar="FILE", help="a workshop file (see workshop.example.yml)")
+    a.add_argument("--inventory", type=Path, help="placement hosts: the room's inventory (default inventory/workshop.yml)")
+    a.set_defaults(func=cmd_workshop_freeze)
+    a = actions.add_parser("down", help="remove every learner's cluster on this server, or those named (records kept)")
+    a.add_argument("file", type=Path, metavar="FILE", help="a workshop file (see workshop.example.yml)")
+    a.add_argument("--learner", action="append", metavar="NAME", help="only this learner (repeat for several)")
+    a.set_defaults(func=cmd_workshop_down)
     a = actions.add_parser("scoreboard", help="serve the room's scoreboard, verifying every learner on an interval")
     a.add_argument("file", type=Path, metavar="FILE", help="a workshop file (see workshop.example.yml)")
     a.add_argument("--interval", type=float, default=60, help="seconds between two verifications of a learner (default 60)")

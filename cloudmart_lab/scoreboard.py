@@ -11,13 +11,13 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from cloudmart_lab import workshop, workshop_runs
+from cloudmart_lab import workshop, workshop_end, workshop_runs
 from cloudmart_lab.errors import LabError
 from cloudmart_lab.scoreboard_server import Scoreboard, Verifier, serve
 from cloudmart_lab.scoreboard_store import Store
 from cloudmart_lab.workshop_secrets import RoomSecrets, folder
 
-HISTORY_NAME = "scoreboard.sqlite"
+HISTORY_NAME = workshop_end.HISTORY_NAME
 
 
 def run(
@@ -45,12 +45,15 @@ def run(
         lambda learner, kind, scenario: workshop_runs.act(learner, kind, scenario, language, log),
         language,
         refresh_seconds,
+        frozen=workshop_end.frozen_at,
     )
     try:
         server = serve(board, bind, port)
     except OSError as err:
         raise LabError(f"cannot serve the scoreboard on {bind}:{port}: {err.strerror}") from None
-    verifier = Verifier(learners, store, lambda learner: workshop_runs.verify(learner, language, log), interval, parallel)
+    verifier = Verifier(
+        learners, store, lambda learner: workshop_runs.verify(learner, language, log), interval, parallel, workshop_end.frozen_at
+    )
     verifier.start()
     address = socket.gethostname() if bind in ("0.0.0.0", "") else bind
     print("\n".join(links(f"http://{address}:{port}", secrets)))

@@ -38,10 +38,13 @@ class Scoreboard:
         act: Callable[[Learner, str, str], Action],
         language: str = "en",
         refresh_seconds: float = 5,
+        frozen: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.learners = {learner.name: learner for learner in learners}
         self.store, self.secrets, self.act = store, secrets, act
         self.language, self.refresh_seconds = language, refresh_seconds
+        # when the instructor froze the scores (`workshop freeze`), or None
+        self.frozen = frozen
 
     @property
     def names(self) -> list[str]:
@@ -93,19 +96,23 @@ class Verifier(threading.Thread):
         verify: Callable[[Learner], Verification],
         interval: float,
         parallel: int = 3,
+        frozen: Callable[[], str | None] = lambda: None,
     ) -> None:
         super().__init__(name="scoreboard-verifier", daemon=True)
         self.learners, self.store, self.verify = list(learners), store, verify
-        self.interval, self.parallel = interval, parallel
+        self.interval, self.parallel, self.frozen = interval, parallel, frozen
         self.stopping = threading.Event()
         self.rounds = 0
 
     def run(self) -> None:
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
             while not self.stopping.is_set():
-                for verification in pool.map(self._verified, self.learners):
-                    self.store.add(verification)
-                self.rounds += 1
+                # once the scores are frozen, a cluster repaired afterwards changes nothing
+                if self.frozen() is None:
+                    for verification in pool.map(self._verified, self.learners):
+                        if self.frozen() is None:
+                            self.store.add(verification)
+                    self.rounds += 1
                 self.stopping.wait(self.interval)
 
     def _verified(self, learner: Learner) -> Verification:
@@ -154,6 +161,9 @@ def handler(board: Scoreboard) -> type[BaseHTTPRequestHandler]:
             scenario = parse_qs(self.rfile.read(length).decode(errors="replace")).get("scenario", [""])[0]
             if not scenario:
                 return self._refuse(HTTPStatus.BAD_REQUEST, "choose a scenario")
+            ended = board.frozen()
+            if ended is not None:
+                return self._refuse(HTTPStatus.CONFLICT, f"the workshop has ended: the scores were frozen at {ended}")
             return self._send(board.take(name, parts[2], scenario).said, "text/plain")
 
         def _instructor(self, token: str, rest: list[str]) -> None:

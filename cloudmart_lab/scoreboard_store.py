@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS action (
 """
 CSV_COLUMNS = ("learner", "at", "score", "out_of", "problem")
 VERIFICATION_COLUMNS = "learner, at, score, out_of, problem, learner_view, instructor_view"
+# later than any time now() writes (times compare as their ISO 8601 text)
+LAST = "9999-12-31T23:59:59Z"
 
 
 def now() -> str:
@@ -114,13 +116,15 @@ class Store:
                 (action.learner, action.at, action.kind, action.scenario, action.said),
             )
 
-    def latest(self) -> dict[str, Verification]:
+    def latest(self, until: str = LAST) -> dict[str, Verification]:
         """Each learner's last verification that produced a report, or their last failed one when
-        none ever did."""
+        none ever did; `until`: of those made by then (a frozen workshop's final)."""
         rows = self._rows(
             f"SELECT {VERIFICATION_COLUMNS} FROM verification WHERE id IN ("
-            " SELECT MAX(id) FROM verification WHERE problem = '' GROUP BY learner"
-            " UNION SELECT MAX(id) FROM verification GROUP BY learner HAVING SUM(problem = '') = 0)"
+            " SELECT MAX(id) FROM verification WHERE problem = '' AND at <= ? GROUP BY learner"
+            " UNION SELECT MAX(id) FROM verification WHERE at <= ? GROUP BY learner HAVING SUM(problem = '') = 0)",
+            until,
+            until,
         )
         return {row.learner: row for row in map(_verification, rows)}
 
@@ -148,12 +152,12 @@ class Store:
         rows = self._rows(query + " WHERE learner = ? ORDER BY id", learner) if learner else self._rows(query + " ORDER BY id")
         return [Action(*row) for row in rows]
 
-    def export_csv(self, out: TextIO) -> int:
-        """Every verification as a CSV row (the views stay in the database); the count written."""
+    def export_csv(self, out: TextIO, until: str = LAST) -> int:
+        """Every verification (made by `until`) as a CSV row (the views stay in the database); the count written."""
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
         count = 0
-        for row in self._rows(f"SELECT {', '.join(CSV_COLUMNS)} FROM verification ORDER BY id"):
+        for row in self._rows(f"SELECT {', '.join(CSV_COLUMNS)} FROM verification WHERE at <= ? ORDER BY id", until):
             writer.writerow(row)
             count += 1
         return count

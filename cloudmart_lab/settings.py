@@ -20,6 +20,7 @@ PLATFORM_PROFILES = ("lite", "full")
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 ROLES = ("control_plane", "worker")
+MAX_PORT = 65535
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,16 @@ class Node:
     ip: str
     cpus: int
     memory_mib: int
+
+
+@dataclass(frozen=True)
+class HostPort:
+    """A port of this server that leads to a node container's port (a workshop learner's SSH, API
+    server and shop, reached from the learner's own machine)."""
+
+    host_port: int
+    node: str
+    node_port: int
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,8 @@ class Settings:
     # node containers start with the bundles' images in containerd (preload.py); false: the node
     # role copies and imports them, as it does on a VM
     preload_images: bool = True
+    # docker provider: the server's ports published to the nodes (a workshop learner's cluster)
+    published_ports: tuple[HostPort, ...] = ()
 
     @property
     def control_plane(self) -> Node:
@@ -156,6 +169,7 @@ def parse(raw: Any, source: str = "settings.yml") -> Settings:
         duplicates = sorted({value for value in values if values.count(value) > 1})
         if duplicates:
             raise LabError(f"{source}: node {attribute} {duplicates[0]} is used twice")
+    published = _published_ports(raw.get("published_ports") or [], nodes, source)
     return Settings(
         kubernetes_version=version,
         nodes=nodes,
@@ -166,7 +180,29 @@ def parse(raw: Any, source: str = "settings.yml") -> Settings:
         platform=platform,
         platform_profile=profile,
         preload_images=preload,
+        published_ports=published,
     )
+
+
+def _published_ports(raw: Any, nodes: tuple[Node, ...], source: str) -> tuple[HostPort, ...]:
+    if not isinstance(raw, list):
+        raise LabError(f"{source}: published_ports must list {{host_port, node, node_port}} mappings")
+    names = [node.name for node in nodes]
+    ports: list[HostPort] = []
+    for index, item in enumerate(raw):
+        where = f"{source}: published_ports[{index}]"
+        if not isinstance(item, dict) or set(item) != {"host_port", "node", "node_port"}:
+            raise LabError(f"{where} must be a mapping of host_port, node and node_port")
+        if item["node"] not in names:
+            raise LabError(f"{where}: node {item['node']!r} is not one of the nodes ({', '.join(names)})")
+        for key in ("host_port", "node_port"):
+            value = item[key]
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_PORT:
+                raise LabError(f"{where}: {key} must be a port number from 1 to {MAX_PORT}, not {value!r}")
+        if item["host_port"] in (port.host_port for port in ports):
+            raise LabError(f"{where}: host_port {item['host_port']} is published twice")
+        ports.append(HostPort(item["host_port"], item["node"], item["node_port"]))
+    return tuple(ports)
 
 
 def load(path: Path | None = None) -> Settings:

@@ -30,6 +30,10 @@ def settings_of(cluster: LearnerCluster, workshop: Workshop, lab: settings.Setti
         "platform_profile": workshop.platform_profile,
         "preload_images": lab.preload_images,
         "boxes": dict(lab.boxes),
+        # the learner reaches their cluster from their own machine through these ports of the server
+        "published_ports": [
+            {"host_port": port.host_port, "node": port.node, "node_port": port.node_port} for port in cluster.ports
+        ],
     }
 
 

@@ -36,9 +36,24 @@ class Outcome:
         return self.code == 0
 
 
-def command() -> list[str]:
-    """What brings one learner's cluster up: the single lab's own command, in the learner's environment."""
-    return [sys.executable, "-m", "cloudmart_lab", "up"]
+def command(action: str = "up") -> list[str]:
+    """The single lab's own command (up, destroy), run in a learner's environment."""
+    return [sys.executable, "-m", "cloudmart_lab", action]
+
+
+def run_for(cluster: LearnerCluster, action: str, log: Path) -> int:
+    """The lab's own command for this learner's cluster alone, its output in `log`; its exit code."""
+    cluster.state_folder.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        return subprocess.run(
+            command(action),
+            cwd=REPO,
+            env=os.environ | workshop_settings.environment(cluster),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        ).returncode
 
 
 def chosen(room: Workshop, learners: Sequence[str]) -> tuple[LearnerCluster, ...]:
@@ -72,17 +87,8 @@ def _up(cluster: LearnerCluster, say: Callable[[str], None]) -> Outcome:
     log = cluster.state_folder / LOG_NAME
     say(f"{cluster.learner}: bringing up {', '.join(node.name for node in cluster.nodes)} (log: {log})")
     began = time.monotonic()
-    with log.open("wb") as out:
-        done = subprocess.run(
-            command(),
-            cwd=REPO,
-            env=os.environ | workshop_settings.environment(cluster),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    outcome = Outcome(cluster.learner, done.returncode, time.monotonic() - began, log)
+    code = run_for(cluster, "up", log)
+    outcome = Outcome(cluster.learner, code, time.monotonic() - began, log)
     say(f"{cluster.learner}: {'up' if outcome.ok else f'failed (exit {outcome.code})'} in {format_seconds(outcome.seconds)}")
     return outcome
 

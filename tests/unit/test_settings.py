@@ -65,6 +65,37 @@ def test_bad_nodes_are_explained(change, message):
         settings.parse(with_change(change))
 
 
+def published(*ports: dict) -> object:
+    return lambda raw: raw.update(published_ports=list(ports))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (published({"host_port": 22000, "node": "worker-9", "node_port": 22}), r"node 'worker-9' is not one of the nodes"),
+        (published({"host_port": 70000, "node": "control-plane", "node_port": 22}), "host_port must be a port number"),
+        (published({"host_port": 22000, "node": "control-plane"}), r"published_ports\[0\] must be a mapping of host_port"),
+        (
+            published(
+                {"host_port": 22000, "node": "control-plane", "node_port": 22},
+                {"host_port": 22000, "node": "worker-1", "node_port": 22},
+            ),
+            r"published_ports\[1\]: host_port 22000 is published twice",
+        ),
+        (lambda raw: raw.update(published_ports={"ssh": 22000}), "published_ports must list"),
+    ],
+)
+def test_bad_published_ports_are_explained(change, message):
+    with pytest.raises(LabError, match=message):
+        settings.parse(with_change(change))
+
+
+def test_a_lab_publishes_no_port_unless_its_settings_say_so():
+    assert settings.load().published_ports == ()
+    ports = settings.parse(with_change(published({"host_port": 26000, "node": "control-plane", "node_port": 6443})))
+    assert ports.published_ports == (settings.HostPort(26000, "control-plane", 6443),)
+
+
 def test_a_bare_cluster_needs_no_worker():
     bare = settings.parse(with_change(lambda raw: (raw.update(platform=False), raw["nodes"].__delitem__(slice(1, None)))))
     assert (bare.platform, bare.workers) == (False, ())

@@ -23,6 +23,10 @@ def test_each_learner_s_settings_load_as_the_lab_s_and_hold_their_own_cluster(tm
             LAB.service_cidr,
         )
         assert (mine.platform, mine.platform_profile, mine.preload_images) == (True, "lite", LAB.preload_images)
+        assert mine.published_ports == tuple(
+            settings.HostPort(port.host_port, port.node, port.node_port) for port in cluster.ports
+        ), "the server's ports that lead to the learner's SSH, API server and shop"
+        assert {port.node for port in mine.published_ports} == {cluster.control_plane.name}
     networks = [mine.network_cidr for mine in loaded.values()]
     names = [node.name for mine in loaded.values() for node in mine.nodes]
     assert len(set(networks)) == len(networks) and len(set(names)) == len(names), "no two learners share a network or a node name"

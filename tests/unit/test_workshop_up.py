@@ -27,7 +27,7 @@ sys.exit(3 if os.environ["CLOUDMART_LAB_STATE"].endswith("learner02") else 0)
 @pytest.fixture
 def room(tmp_path, monkeypatch) -> workshop.Workshop:
     monkeypatch.setenv("CLOUDMART_LAB_STATE", str(tmp_path))
-    monkeypatch.setattr(workshop_up, "command", lambda: [sys.executable, "-c", STAND_IN])
+    monkeypatch.setattr(workshop_up, "command", lambda action="up": [sys.executable, "-c", STAND_IN])
     return workshop.parse(ONE_SERVER | {"learners": ["learner01", "learner02", "learner03", "learner04"]}, "workshop.yml", LAB)
 
 
