@@ -13,25 +13,38 @@ from cloudmart_lab import workshop, workshop_up
 from cloudmart_lab.errors import LabError
 from tests.unit.test_workshop import LAB, ON_HOSTS, ONE_SERVER
 
-# records its environment and when it ran, and fails for learner02
+# records its environment and when it ran, and fails for learner02; with STAND_IN_SIDE_BY_SIDE=n,
+# the learners after the first each wait (at most 20 s) until n of them have started, so that side
+# by side is seen on a busy machine too
 STAND_IN = """
-import json, os, sys, time
+import json, os, pathlib, sys, time
 began = time.time()
-time.sleep(0.3)
+me = pathlib.Path(os.environ["CLOUDMART_LAB_STATE"]).name
+meeting = pathlib.Path(os.environ["STAND_IN_MEETING"])
+(meeting / me).touch()
+def others():
+    return len([mark for mark in meeting.iterdir() if mark.name != "learner01"])
+expected = int(os.environ.get("STAND_IN_SIDE_BY_SIDE", "0"))
+deadline = began + (0.3 if me == "learner01" or not expected else 20)
+while time.time() < deadline and (me == "learner01" or others() < expected):
+    time.sleep(0.05)
 print(json.dumps({key: os.environ[key] for key in ("CLOUDMART_LAB_SETTINGS", "CLOUDMART_LAB_STATE", "VAGRANT_DOTFILE_PATH")}
-                 | {"began": began, "ended": time.time()}))
-sys.exit(3 if os.environ["CLOUDMART_LAB_STATE"].endswith("learner02") else 0)
+                 | {"began": began, "ended": time.time(), "met": others()}))
+sys.exit(3 if me == "learner02" else 0)
 """
 
 
 @pytest.fixture
 def room(tmp_path, monkeypatch) -> workshop.Workshop:
     monkeypatch.setenv("CLOUDMART_LAB_STATE", str(tmp_path))
+    (tmp_path / "meeting").mkdir()
+    monkeypatch.setenv("STAND_IN_MEETING", str(tmp_path / "meeting"))
     monkeypatch.setattr(workshop_up, "command", lambda action="up": [sys.executable, "-c", STAND_IN])
     return workshop.parse(ONE_SERVER | {"learners": ["learner01", "learner02", "learner03", "learner04"]}, "workshop.yml", LAB)
 
 
-def test_the_first_learner_goes_alone_then_the_others_side_by_side_each_in_their_own_environment(room, tmp_path):
+def test_the_first_learner_goes_alone_then_the_others_side_by_side_each_in_their_own_environment(room, tmp_path, monkeypatch):
+    monkeypatch.setenv("STAND_IN_SIDE_BY_SIDE", "3")
     said: list[str] = []
     outcomes = workshop_up.bring_up(room, LAB, room.clusters, parallel=3, say=said.append)
     assert [(o.learner, o.code) for o in outcomes] == [("learner01", 0), ("learner02", 3), ("learner03", 0), ("learner04", 0)]
@@ -43,7 +56,7 @@ def test_the_first_learner_goes_alone_then_the_others_side_by_side_each_in_their
         assert (folder / "settings.yml").is_file(), "written before the bring-up reads it"
     others = [runs[name] for name in ("learner02", "learner03", "learner04")]
     assert all(run["began"] >= runs["learner01"]["ended"] for run in others), "the first made the cache the others use"
-    assert max(run["began"] for run in others) < min(run["ended"] for run in others), "the others ran side by side"
+    assert all(run["met"] == 3 for run in others), "the others ran side by side: each saw all three started"
     assert any("learner02: failed (exit 3)" in line for line in said)
 
 
