@@ -30,9 +30,11 @@ def test_selected_keeps_the_rooms_order_and_refuses_a_stranger(tmp_path):
 
 
 def test_extra_vars_reads_json_values_and_refuses_a_pair_without_a_key():
-    assert extra_vars(["challenge_on_timeout=solve", "challenge_box_minutes=[5, 5]", "flag=true", "n=3", "empty="]) == {
-        "challenge_on_timeout": "solve",
-        "challenge_box_minutes": [5, 5],
+    pairs = ["lab_box_end=leave", 'lab_time_boxes={"networking": 10}', "scenarios=storage,networking", "flag=true", "n=3", "empty="]
+    assert extra_vars(pairs) == {
+        "lab_box_end": "leave",
+        "lab_time_boxes": {"networking": 10},
+        "scenarios": "storage,networking",
         "flag": True,
         "n": 3,
         "empty": "",
@@ -64,10 +66,10 @@ def test_each_learner_breaks_with_their_own_seed_and_a_failure_holds_nobody_up(t
 
     monkeypatch.setattr(workshop_runs, "play", play)
     said: list[str] = []
-    outcomes = run_for_room(learners(tmp_path), "challenge.yml", {"challenge_on_timeout": "solve"}, SEEDS, 2, said.append)
+    outcomes = run_for_room(learners(tmp_path), "challenge.yml", {"lab_box_end": "leave"}, SEEDS, 2, said.append)
 
     assert {name: extravars["lab_seed"] for name, extravars in given.items()} == SEEDS
-    assert all(extravars["challenge_on_timeout"] == "solve" for extravars in given.values())
+    assert all(extravars["lab_box_end"] == "leave" for extravars in given.values())
     assert [outcome.learner for outcome in outcomes] == ["ann", "ben", "cat"]
     assert (tmp_path / "cat" / "challenge.log").read_text() == "challenge.yml for cat\n"
     assert sorted(said) == [
