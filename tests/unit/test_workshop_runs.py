@@ -30,7 +30,8 @@ def test_selected_keeps_the_rooms_order_and_refuses_a_stranger(tmp_path):
 
 
 def test_extra_vars_reads_json_values_and_refuses_a_pair_without_a_key():
-    pairs = ["lab_box_end=leave", 'lab_time_boxes={"networking": 10}', "scenarios=storage,networking", "flag=true", "n=3", "empty="]
+    pairs = ["lab_box_end=leave", 'lab_time_boxes={"networking": 10}', "scenarios=storage,networking", "n=3", "flag=true"]
+    pairs.append("empty=")
     assert extra_vars(pairs) == {
         "lab_box_end": "leave",
         "lab_time_boxes": {"networking": 10},
