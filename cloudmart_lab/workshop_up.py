@@ -1,8 +1,8 @@
 """Every learner's cluster on one server, brought up side by side: each learner's settings.yml is
-written (workshop_settings.py), then `python -m cloudmart_lab up` runs once per learner with that
-learner's environment, a few at a time, each one's output in a log in the learner's folder. The
-first learner goes alone, so that the bundles and node images are made once before the others
-find them in the cache."""
+written (workshop_settings.py), `python -m cloudmart_lab prepare` runs once in the first learner's
+environment, so that the bundles and node images are made (or found in the cache) once, then
+`python -m cloudmart_lab up` runs once per learner with that learner's environment, a few at a
+time, each one's output in a log in the learner's folder."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from cloudmart_lab.progress import format_seconds
 from cloudmart_lab.workshop import LearnerCluster, Workshop
 
 LOG_NAME = "up.log"
+PREPARE_LOG = "prepare.log"
 
 
 @dataclass(frozen=True)
@@ -69,18 +70,25 @@ def chosen(room: Workshop, learners: Sequence[str]) -> tuple[LearnerCluster, ...
 def bring_up(
     room: Workshop, lab: settings.Settings, clusters: Sequence[LearnerCluster], parallel: int, say: Callable[[str], None]
 ) -> list[Outcome]:
-    """Bring up these learners' clusters, `parallel` at a time after the first; one Outcome each."""
+    """Prepare once (bundles, node images: built the first time, reused after), then bring up these
+    learners' clusters `parallel` at a time; one Outcome each."""
     if parallel < 1:
         raise LabError(f"--parallel {parallel}: bring up at least one cluster at a time")
     for cluster in clusters:
         workshop_settings.write(cluster, room, lab)
     if not clusters:
         return []
-    first, rest = clusters[0], clusters[1:]
-    outcomes = [_up(first, say)]
+    first = clusters[0]
+    log = first.state_folder / PREPARE_LOG
+    say(f"preparing the bundles and node images once, in {first.learner}'s folder (log: {log})")
+    began = time.monotonic()
+    code = run_for(first, "prepare", log)
+    if code != 0:
+        say(f"preparing failed (exit {code}): no cluster was brought up")
+        return [Outcome(cluster.learner, code, 0.0, log) for cluster in clusters]
+    say(f"prepared in {format_seconds(time.monotonic() - began)}")
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        outcomes += list(pool.map(lambda cluster: _up(cluster, say), rest))
-    return outcomes
+        return list(pool.map(lambda cluster: _up(cluster, say), clusters))
 
 
 def _up(cluster: LearnerCluster, say: Callable[[str], None]) -> Outcome:

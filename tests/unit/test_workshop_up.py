@@ -13,24 +13,27 @@ from cloudmart_lab import workshop, workshop_up
 from cloudmart_lab.errors import LabError
 from tests.unit.test_workshop import LAB, ON_HOSTS, ONE_SERVER
 
-# records its environment and when it ran, and fails for learner02; with STAND_IN_SIDE_BY_SIDE=n,
-# the learners after the first each wait (at most 20 s) until n of them have started, so that side
-# by side is seen on a busy machine too
+# records its environment, its action and when it ran, and fails to bring up learner02; with
+# STAND_IN_SIDE_BY_SIDE=n, each bring-up waits (at most 20 s) until n of them have started, so that
+# side by side is seen on a busy machine too
 STAND_IN = """
 import json, os, pathlib, sys, time
-began = time.time()
+began, action = time.time(), sys.argv[1]
 me = pathlib.Path(os.environ["CLOUDMART_LAB_STATE"]).name
 meeting = pathlib.Path(os.environ["STAND_IN_MEETING"])
-(meeting / me).touch()
-def others():
-    return len([mark for mark in meeting.iterdir() if mark.name != "learner01"])
 expected = int(os.environ.get("STAND_IN_SIDE_BY_SIDE", "0"))
-deadline = began + (0.3 if me == "learner01" or not expected else 20)
-while time.time() < deadline and (me == "learner01" or others() < expected):
-    time.sleep(0.05)
+if action == "up":
+    (meeting / me).touch()
+    deadline = began + 20
+    while time.time() < deadline and len(list(meeting.iterdir())) < expected:
+        time.sleep(0.05)
+else:
+    time.sleep(0.3)
 print(json.dumps({key: os.environ[key] for key in ("CLOUDMART_LAB_SETTINGS", "CLOUDMART_LAB_STATE", "VAGRANT_DOTFILE_PATH")}
-                 | {"began": began, "ended": time.time(), "met": others()}))
-sys.exit(3 if me == "learner02" else 0)
+                 | {"action": action, "began": began, "ended": time.time(), "met": len(list(meeting.iterdir()))}))
+if action == "prepare" and os.environ.get("STAND_IN_PREPARE_FAILS"):
+    sys.exit(4)
+sys.exit(3 if me == "learner02" and action == "up" else 0)
 """
 
 
@@ -39,25 +42,37 @@ def room(tmp_path, monkeypatch) -> workshop.Workshop:
     monkeypatch.setenv("CLOUDMART_LAB_STATE", str(tmp_path))
     (tmp_path / "meeting").mkdir()
     monkeypatch.setenv("STAND_IN_MEETING", str(tmp_path / "meeting"))
-    monkeypatch.setattr(workshop_up, "command", lambda action="up": [sys.executable, "-c", STAND_IN])
+    monkeypatch.setattr(workshop_up, "command", lambda action="up": [sys.executable, "-c", STAND_IN, action])
     return workshop.parse(ONE_SERVER | {"learners": ["learner01", "learner02", "learner03", "learner04"]}, "workshop.yml", LAB)
 
 
-def test_the_first_learner_goes_alone_then_the_others_side_by_side_each_in_their_own_environment(room, tmp_path, monkeypatch):
-    monkeypatch.setenv("STAND_IN_SIDE_BY_SIDE", "3")
+def test_prepared_once_then_every_learner_side_by_side_each_in_their_own_environment(room, tmp_path, monkeypatch):
+    monkeypatch.setenv("STAND_IN_SIDE_BY_SIDE", "4")
     said: list[str] = []
-    outcomes = workshop_up.bring_up(room, LAB, room.clusters, parallel=3, say=said.append)
+    outcomes = workshop_up.bring_up(room, LAB, room.clusters, parallel=4, say=said.append)
     assert [(o.learner, o.code) for o in outcomes] == [("learner01", 0), ("learner02", 3), ("learner03", 0), ("learner04", 0)]
+    prepared = json.loads((tmp_path / "clusters" / "learner01" / "prepare.log").read_text())
+    assert prepared["action"] == "prepare" and prepared["CLOUDMART_LAB_STATE"] == str(tmp_path / "clusters" / "learner01")
     runs = {o.learner: json.loads(o.log.read_text()) for o in outcomes}
     for learner, run in runs.items():
         folder = tmp_path / "clusters" / learner
+        assert run["action"] == "up"
         assert run["CLOUDMART_LAB_STATE"] == str(folder) and run["CLOUDMART_LAB_SETTINGS"] == str(folder / "settings.yml")
         assert run["VAGRANT_DOTFILE_PATH"] == str(folder / ".vagrant")
         assert (folder / "settings.yml").is_file(), "written before the bring-up reads it"
-    others = [runs[name] for name in ("learner02", "learner03", "learner04")]
-    assert all(run["began"] >= runs["learner01"]["ended"] for run in others), "the first made the cache the others use"
-    assert all(run["met"] == 3 for run in others), "the others ran side by side: each saw all three started"
+        assert run["began"] >= prepared["ended"], "the bundles and images were made before any bring-up"
+        assert run["met"] == 4, "every bring-up ran side by side: each saw all four started"
     assert any("learner02: failed (exit 3)" in line for line in said)
+
+
+def test_when_preparing_fails_no_cluster_is_brought_up(room, tmp_path, monkeypatch):
+    monkeypatch.setenv("STAND_IN_PREPARE_FAILS", "1")
+    said: list[str] = []
+    outcomes = workshop_up.bring_up(room, LAB, room.clusters, parallel=4, say=said.append)
+    log = tmp_path / "clusters" / "learner01" / "prepare.log"
+    assert [(o.code, o.log) for o in outcomes] == [(4, log)] * 4
+    assert said[-1] == "preparing failed (exit 4): no cluster was brought up"
+    assert not any((tmp_path / "clusters" / name / "up.log").exists() for name in room.learners)
 
 
 def test_the_summary_has_a_line_per_learner_and_names_a_failed_one_s_log(room):
