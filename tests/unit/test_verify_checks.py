@@ -116,3 +116,28 @@ def test_asking_the_probe_pod_stops_waiting_once_the_probe_that_makes_it_has_fai
     ready._exec = lambda pod, command: ran.append((pod, command)) or "10.96.0.1 kubernetes"  # type: ignore[method-assign]
     assert ready.ask(["getent", "hosts", "kubernetes"], timeout=60) == "10.96.0.1 kubernetes"
     assert ran == [("open", ["getent", "hosts", "kubernetes"])]
+
+
+def test_prometheus_targets_are_read_once_none_waits_for_its_first_scrape():
+    """Right after a rollout the new pods' targets are "unknown" until their first scrape: the
+    checks that count scraped services wait for it (at most one interval and a margin), once."""
+    checked = lab.Lab.__new__(lab.Lab)
+    checked._cache = {}
+    checked.settings = type("Settings", (), {"probe_margin": 0.5})()
+    answers = [
+        [{"health": "up", "scrapeInterval": "15s"}, {"health": "unknown", "scrapeInterval": "2s"}],
+        [{"health": "up", "scrapeInterval": "15s"}, {"health": "unknown", "scrapeInterval": "2s"}],
+        [{"health": "up", "scrapeInterval": "15s"}, {"health": "up", "scrapeInterval": "2s"}],
+    ]
+    checked.prometheus = lambda path: {"activeTargets": answers.pop(0)}
+    assert [target["health"] for target in checked.scrape_targets()] == ["up", "up"]
+    assert answers == [] and checked.scrape_targets()[1]["health"] == "up", "asked again until scraped, then kept"
+
+    never = lab.Lab.__new__(lab.Lab)
+    never._cache = {}
+    never.settings = checked.settings
+    never.prometheus = lambda path: {"activeTargets": [{"health": "unknown", "scrapeInterval": "1s"}]}
+    started = time.monotonic()
+    assert never.scrape_targets()[0]["health"] == "unknown"
+    assert 1.4 <= time.monotonic() - started < 4, "one interval and the margin, no more"
+    assert (lab._seconds("1m30s"), lab._seconds("15s"), lab._seconds("500ms"), lab._seconds("")) == (90, 15, 0.5, 15.0)

@@ -238,6 +238,28 @@ class Lab:
             raise Blocked(f"Prometheus did not answer {path}: {answer.get('error', answer)}", Symptom("prometheus-unanswered"))
         return answer["data"]
 
+    def scrape_targets(self) -> list[dict[str, Any]]:
+        """Prometheus's active targets, once none still waits for its first scrape: right after a
+        rollout, the new pods' targets are "unknown" for up to one scrape interval, and their
+        service would look unscraped (on the dashboard too) though nothing is wrong. Waits at most
+        the longest such interval and a margin, once per verification."""
+        if "scrape_targets" not in self._cache:
+            deadline: float | None = None
+            while True:
+                targets: list[dict[str, Any]] = self.prometheus("/api/v1/targets")["activeTargets"]
+                waiting = [target for target in targets if target.get("health") == "unknown"]
+                if not waiting:
+                    break
+                if deadline is None:
+                    longest = max(_seconds(target.get("scrapeInterval", "")) for target in waiting)
+                    deadline = time.monotonic() + longest + self.settings.probe_margin
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(1)
+            self._cache["scrape_targets"] = targets
+        found: list[dict[str, Any]] = self._cache["scrape_targets"]
+        return found
+
     def exec(
         self, pods: list[client.V1Pod], command: list[str], timeout: int = 20, *, required: bool = True
     ) -> tuple[client.V1Pod | None, str]:
@@ -345,3 +367,10 @@ def name_of(obj: Any) -> str:
 def ready(pod: client.V1Pod) -> bool:
     statuses = pod.status.container_statuses or []
     return pod.status.phase == "Running" and bool(statuses) and all(s.ready for s in statuses)
+
+
+def _seconds(duration: str) -> float:
+    """A Prometheus duration such as 15s, 1m or 1m30s, in seconds (15 when it cannot be read)."""
+    parts = re.findall(r"(\d+)(ms|s|m|h)", duration)
+    scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    return sum(int(value) * scale[unit] for value, unit in parts) if parts else 15.0
