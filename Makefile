@@ -17,7 +17,7 @@ test-extended: host ## The lab tests beyond CI's: every interruption of break.ym
 	$(VENV)/bin/pytest --extended -m extended tests/lab
 
 unit: host ## Only the tests that need no cluster
-	$(VENV)/bin/pytest -m "not lab and not molecule"
+	$(VENV)/bin/pytest -m "not lab and not molecule and not workshop"
 
 molecule: host ## Every role's molecule scenario (`molecule test --all`), or SCENARIO=<name> alone
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/molecule test $(if $(SCENARIO),--scenario-name $(SCENARIO),--all)

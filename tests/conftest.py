@@ -15,8 +15,11 @@ os.environ.setdefault("ANSIBLE_CONFIG", str(Path(__file__).resolve().parent.pare
 
 def _rank(item: pytest.Item) -> int:
     """The tests that need no cluster (while the shared lab comes up in the background, see
-    tests/lab/conftest.py), the lab tests, the teardown of the lab, then molecule's own nodes."""
+    tests/lab/conftest.py), the lab tests, the teardown of the lab, then a workshop's learner
+    clusters, then molecule's own nodes."""
     if "tests/molecule/" in str(item.path):
+        return 4
+    if "tests/workshop/" in str(item.path):
         return 3
     if item.path.name == "test_teardown.py":
         return 2
@@ -35,6 +38,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "tests/molecule/" in str(item.path):
             item.add_marker(pytest.mark.molecule)
+        if "tests/workshop/" in str(item.path):
+            item.add_marker(pytest.mark.workshop)
     if not config.getoption("--extended"):
         extended = [item for item in items if item.get_closest_marker("extended")]
         if extended:
