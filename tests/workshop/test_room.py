@@ -145,7 +145,7 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Room]:
         secrets = distinct_seeds(file)
         began = time.monotonic()
         up = cli(env, "workshop", "up", str(file), "--parallel", "3", timeout=1200)
-        TIMINGS["workshop: 3 bare learner clusters up (the first alone, then 2 side by side)"] = time.monotonic() - began
+        TIMINGS["workshop: 3 bare learner clusters up (prepared once, then side by side)"] = time.monotonic() - began
         logs = "\n".join((STATE / "clusters" / name / "up.log").read_text()[-1500:] for name in LEARNERS)
         assert up.returncode == 0, up.stdout + up.stderr + logs
         bundle = json.loads((STATE / "clusters" / "ann" / "lab.json").read_text())["bundle_dir"]
