@@ -13,8 +13,8 @@ lab: setup ## Prepare the host, build or reuse the bundle, vagrant up, print how
 test: host ## Lint, unit tests, then the lab tests on a real cluster (brought up if needed)
 	$(VENV)/bin/pytest
 
-test-extended: host ## The lab tests beyond CI's: every interruption of break.yml (SIGKILL and SIGTERM, recovered both ways)
-	$(VENV)/bin/pytest --extended -m extended tests/lab
+test-extended: host ## The lab tests beyond CI's: every interruption of break.yml (SIGKILL and SIGTERM, recovered both ways), a room on hosts
+	$(VENV)/bin/pytest --extended -m extended tests/lab tests/workshop
 
 unit: host ## Only the tests that need no cluster
 	$(VENV)/bin/pytest -m "not lab and not molecule and not workshop"
