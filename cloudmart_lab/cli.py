@@ -301,7 +301,7 @@ def cmd_workshop_inventory(args: argparse.Namespace) -> int:
 def cmd_workshop_run(args: argparse.Namespace) -> int:
     """A playbook for the room, or the learners named; each learner's break with their own seed."""
     plan = workshop.load(args.file)
-    learners = workshop_runs.selected(workshop_runs.learners_of(plan, args.inventory), args.learner or [], plan.source)
+    learners = workshop_runs.selected(plan, workshop_runs.learners_of(plan, args.inventory), args.learner or [])
     extravars = workshop_runs.extra_vars(args.extra or [])
     seeds = RoomSecrets.of(plan.learners).seeds
     progress = Progress("workshop")

@@ -139,6 +139,13 @@ class Workshop:
         return self.hosts[len(self.clusters) * len(self.node_sizes) :]
 
 
+def check_learners(room: Workshop, names: Sequence[str]) -> None:
+    """Refuse a name that is not one of the room's learners."""
+    unknown = [name for name in names if name not in room.learners]
+    if unknown:
+        raise LabError(f"{unknown[0]} is not a learner of {room.source}; its learners are {', '.join(room.learners)}")
+
+
 @dataclass(frozen=True)
 class Server:
     """What this server offers the node containers."""

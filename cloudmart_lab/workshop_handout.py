@@ -7,7 +7,6 @@ its own key. Made from the learner's state folder, which `workshop up` filled.""
 
 from __future__ import annotations
 
-import io
 import shutil
 import subprocess
 import tarfile
@@ -198,7 +197,4 @@ def _pack(source: Path, archive: Path) -> None:
 
 
 def listing(handouts: list[Handout]) -> str:
-    out = io.StringIO()
-    for handout in handouts:
-        print(f"  {handout.learner}: {handout.folder} ({handout.archive.name})", file=out)
-    return out.getvalue().rstrip("\n")
+    return "\n".join(f"  {handout.learner}: {handout.folder} ({handout.archive.name})" for handout in handouts)

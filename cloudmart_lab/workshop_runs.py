@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from cloudmart_lab import workshop_settings
+from cloudmart_lab import workshop, workshop_settings
 from cloudmart_lab.errors import LabError
 from cloudmart_lab.progress import format_seconds
 from cloudmart_lab.runner import PlaybookRun, run_playbook
@@ -126,12 +126,9 @@ def room_summary(outcomes: Sequence[RoomRun]) -> list[str]:
     return lines
 
 
-def selected(learners: Sequence[Learner], names: Sequence[str], source: str) -> list[Learner]:
+def selected(room: Workshop, learners: Sequence[Learner], names: Sequence[str]) -> list[Learner]:
     """These learners (all when none is named), in the workshop's order; an unknown name refused."""
-    known = [learner.name for learner in learners]
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise LabError(f"{unknown[0]} is not a learner of {source}; its learners are {', '.join(known)}")
+    workshop.check_learners(room, names)
     return [learner for learner in learners if not names or learner.name in names]
 
 

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from cloudmart_lab import settings, workshop_settings
+from cloudmart_lab import settings, workshop, workshop_settings
 from cloudmart_lab.errors import LabError
 from cloudmart_lab.paths import REPO
 from cloudmart_lab.progress import format_seconds
@@ -61,9 +61,7 @@ def chosen(room: Workshop, learners: Sequence[str]) -> tuple[LearnerCluster, ...
     """The clusters of these learners (all of them when none is named), in the workshop's order."""
     if room.placement != "one-server":
         raise LabError(f"{room.source}: the learners' nodes are the room's hosts, not containers; use its inventory")
-    unknown = [name for name in learners if name not in room.learners]
-    if unknown:
-        raise LabError(f"{unknown[0]} is not a learner of {room.source}; its learners are {', '.join(room.learners)}")
+    workshop.check_learners(room, learners)
     return tuple(cluster for cluster in room.clusters if not learners or cluster.learner in learners)
 
 

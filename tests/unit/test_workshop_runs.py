@@ -9,10 +9,11 @@ from typing import Any, TextIO
 
 import pytest
 
-from cloudmart_lab import workshop_runs
+from cloudmart_lab import workshop, workshop_runs
 from cloudmart_lab.errors import LabError
 from cloudmart_lab.runner import PlaybookRun
 from cloudmart_lab.workshop_runs import Learner, extra_vars, room_summary, run_for_room, selected
+from tests.unit.test_workshop import LAB, ONE_SERVER
 
 SEEDS = {"ann": "a1a1a1a1", "ben": "b2b2b2b2", "cat": "c3c3c3c3"}
 
@@ -22,11 +23,12 @@ def learners(tmp_path: Path, inventory: str = "inventory/vagrant.yml") -> list[L
 
 
 def test_selected_keeps_the_rooms_order_and_refuses_a_stranger(tmp_path):
-    room = learners(tmp_path)
-    assert [learner.name for learner in selected(room, [], "room.yml")] == ["ann", "ben", "cat"]
-    assert [learner.name for learner in selected(room, ["cat", "ann"], "room.yml")] == ["ann", "cat"]
+    room = workshop.parse(ONE_SERVER | {"learners": list(SEEDS)}, "room.yml", LAB)
+    everyone = learners(tmp_path)
+    assert [learner.name for learner in selected(room, everyone, [])] == ["ann", "ben", "cat"]
+    assert [learner.name for learner in selected(room, everyone, ["cat", "ann"])] == ["ann", "cat"]
     with pytest.raises(LabError, match=r"^dan is not a learner of room\.yml; its learners are ann, ben, cat$"):
-        selected(room, ["ann", "dan"], "room.yml")
+        selected(room, everyone, ["ann", "dan"])
 
 
 def test_extra_vars_reads_json_values_and_refuses_a_pair_without_a_key():

@@ -22,23 +22,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cloudmart_lab import module_utils, node_image
+from cloudmart_lab import node_image
 from cloudmart_lab.paths import REPO
 from cloudmart_lab.workshop_secrets import RoomSecrets
 from tests.lab.conftest import TIMINGS
+from tests.workshop.scores import CATALOG, CONTROL_PLANE, REPAIRED
 
 pytestmark = pytest.mark.extended
 
-sys.path.insert(0, str(REPO / "roles" / "verify" / "files" / "checks"))
-import scoring  # noqa: E402  (the checks' own module, beside them)
 
 STATE = REPO / ".lab" / "workshop-hosts-test"
 NETWORK, SUBNET = "cloudmart-lab-hosts-test", "10.80.0.0/24"
 MACHINES = {"pc-01": "10.80.0.21", "pc-02": "10.80.0.22"}
-CATALOG = module_utils.load("scenario_catalog")
-CONTROL_PLANE = next(scenario for scenario in CATALOG.load() if scenario["name"] == "control-plane")
-# what a full repair of the control-plane scenario earns on a bare cluster: every level but prevention
-REPAIRED = CONTROL_PLANE["points"] * sum(share for level, share in scoring.LEVELS if level != "prevention")
 NODES = [{"role": "control_plane", "cpus": 2, "memory_mib": 2048}, {"role": "worker", "cpus": 2, "memory_mib": 2048}]
 # the node flags the Vagrantfile gives a node container: what a systemd host with a kubelet needs here
 HOST_FLAGS = [

@@ -33,11 +33,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cloudmart_lab import memory, module_utils, settings, workshop, workshop_handout
+from cloudmart_lab import memory, settings, workshop, workshop_handout
 from cloudmart_lab.paths import REPO
 from cloudmart_lab.workshop_secrets import RoomSecrets
 from tests.browser import Browser
 from tests.lab.conftest import NOTES, TIMINGS
+from tests.workshop.scores import CATALOG, CONTROL_PLANE, REPAIRED
 
 LEARNERS = ("ann", "ben", "cat")
 STATE = REPO / ".lab" / "workshop-test"
@@ -52,14 +53,8 @@ ROOM = {
 SCENARIO = "control-plane"
 MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
 INTERVAL = 10
-CATALOG = module_utils.load("scenario_catalog")
-SCENARIO_ENTRY = next(scenario for scenario in CATALOG.load() if scenario["name"] == SCENARIO)
-FAULTS = SCENARIO_ENTRY["faults"]
-sys.path.insert(0, str(REPO / "roles" / "verify" / "files" / "checks"))
-import scoring  # noqa: E402  (the checks' own module, beside them)
+FAULTS = CONTROL_PLANE["faults"]
 
-# what a full repair earns on a bare cluster: every level but prevention
-REPAIRED = SCENARIO_ENTRY["points"] * sum(share for level, share in scoring.LEVELS if level != "prevention")
 # the reference repair, done by a learner over SSH: the flags back to the values etcd and every kubeconfig use
 REPAIR = " && ".join(
     f"sed -i -E 's#--{fault['flag']}=[^\"[:space:]]+#--{fault['flag']}={fault['healthy']}#' {MANIFEST}" for fault in FAULTS
